@@ -1,0 +1,99 @@
+import { LogoutUnsupportedError, RevokedTokenError, StoreUnavailableError } from './errors'
+import type { ResolvedOptions } from './options'
+import type { VerifiedToken } from './tokens'
+import type { RevocationStore, SessionClaims } from './types'
+
+/**
+ * The plugin's side of the revocation store: what to revoke, and the fail-closed rules.
+ * Without a store nothing is revoked, and every revoke rejects with 501.
+ */
+export interface Revocations {
+  /** Throws (or rejects with) the documented error when the token is revoked or the store fails. */
+  check (token: VerifiedToken): void | Promise<void>
+  /** Revokes one token; answers `false` when it was revoked already (another renewal won). */
+  revokeToken (claims: SessionClaims): Promise<boolean>
+  /** Revokes every token of the token's session issued until now. */
+  revokeSession (claims: SessionClaims): Promise<void>
+  /** Revokes every token of `sub` issued until now. */
+  revokeSubject (sub: string): Promise<void>
+}
+
+function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function'
+}
+
+/**
+ * Calls the store and fails closed: a throw, a rejection or an answer slower than
+ * `timeout` milliseconds becomes a 503. A synchronous answer is used as it is, with no
+ * promise and no timer, because `check` runs on every request.
+ */
+function guard<T> (call: () => T | Promise<T>, timeout: number): T | Promise<T> {
+  let result: T | Promise<T>
+  try {
+    result = call()
+  } catch (cause) {
+    throw new StoreUnavailableError({ cause })
+  }
+  if (!isThenable(result)) return result
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreUnavailableError({ cause: new Error(`store call timed out after ${timeout} ms`) })), timeout)
+    result.then(
+      (value) => { clearTimeout(timer); resolve(value) },
+      (cause: unknown) => { clearTimeout(timer); reject(new StoreUnavailableError({ cause })) }
+    )
+  })
+}
+
+/** Revoked when a key's cut-off reaches the token's `iat`; an answer that is not a number fails closed. */
+function judge (cutoff: number | undefined | null, iat: number): void {
+  if (cutoff === undefined || cutoff === null) return
+  if (typeof cutoff !== 'number' || Number.isNaN(cutoff)) {
+    throw new StoreUnavailableError({ cause: new TypeError(`the store answered ${typeof cutoff} for a cut-off`) })
+  }
+  if (cutoff >= iat) throw new RevokedTokenError()
+}
+
+const cannotRevoke = async (): Promise<never> => { throw new LogoutUnsupportedError() }
+
+/** Without a store nothing is revoked, and nothing can be. */
+const WITHOUT_STORE: Revocations = Object.freeze({
+  check: () => undefined,
+  revokeToken: cannotRevoke,
+  revokeSession: cannotRevoke,
+  revokeSubject: cannotRevoke
+})
+
+
+/** Binds the plugin's revocation rules to the configured store, if any. */
+export function createRevocations (options: ResolvedOptions): Revocations {
+  const { revocationStore, storeTimeout, clockTolerance, expiresIn } = options
+  if (revocationStore === undefined) return WITHOUT_STORE
+  const store: RevocationStore = revocationStore
+
+  async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
+    const revoked = await guard(() => store.revoke(key, cutoff, expiresAt), storeTimeout)
+    if (typeof revoked !== 'boolean') {
+      throw new StoreUnavailableError({ cause: new TypeError(`the store's revoke() answered ${typeof revoked}, not a boolean`) })
+    }
+    return revoked
+  }
+
+  /** Revokes, under `key`, every token issued until now (or until `notBefore`, if later). */
+  async function revokeIssuedUntilNow (key: string, notBefore: number): Promise<void> {
+    const cutoff = Math.max(Math.floor(Date.now() / 1000), notBefore)
+    // The entry is needed until the last token it blocks has expired, leeway included.
+    await revoke(key, cutoff, cutoff + expiresIn + clockTolerance)
+  }
+
+  return Object.freeze({
+    check (token: VerifiedToken): void | Promise<void> {
+      const cutoff = guard(() => store.cutoff(token.revocationKeys), storeTimeout)
+      const iat = token.claims.iat
+      if (!isThenable(cutoff)) return judge(cutoff, iat)
+      return cutoff.then((value) => judge(value, iat))
+    },
+    revokeToken: (claims: SessionClaims) => revoke(`jti:${claims.jti}`, claims.iat, claims.exp + clockTolerance),
+    revokeSession: (claims: SessionClaims) => revokeIssuedUntilNow(`sid:${claims.sid}`, claims.iat),
+    revokeSubject: (sub: string) => revokeIssuedUntilNow(`sub:${sub}`, 0)
+  })
+}

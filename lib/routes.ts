@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Authenticator } from './authenticate'
+import { InvalidCredentialsError, RevokedTokenError, SessionTooOldError, internalError } from './errors'
+import type { ResolvedOptions } from './options'
+import type { Revocations } from './revocation'
+import { BEARER_SECURITY, BearerHeaders, LogoutBody, TokenResponse, errorResponses } from './schemas'
+import type { TokenService } from './tokens'
+import type { Credentials, SessionClaims, SessionUser } from './types'
+import { strictValidatorCompiler } from './validation'
+
+/** What the routes are built from. */
+export interface RouteContext {
+  readonly options: ResolvedOptions
+  readonly tokens: TokenService
+  readonly revocations: Revocations
+  readonly authenticator: Authenticator
+}
+
+const TAGS = ['authentication']
+
+/** Calls a host callback; whatever it throws becomes a plain 500, its text logged and never sent. */
+async function callHost<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw internalError(error)
+  }
+}
+
+/** Signs, turning a host's malformed user (a bad `sub`, a reserved claim) into a plain 500. */
+function signFor (tokens: TokenService, user: SessionUser, session?: SessionClaims): string {
+  try {
+    return tokens.sign(user, session)
+  } catch (error) {
+    throw internalError(error)
+  }
+}
+
+/** The claims a renewal carries over when there is no `loadUser`: the host's extras. */
+function userFromClaims (claims: SessionClaims): SessionUser {
+  const { sub, roles, iat, exp, nbf, jti, sid, auth_time: authTime, iss, aud, ...extra } = claims
+  return { sub, roles: [...roles], claims: extra }
+}
+
+/** Registers `POST /@login`, `POST /@login-renew` and `POST /@logout` where the options put them. */
+export function registerRoutes (fastify: FastifyInstance, context: RouteContext): void {
+  const { options, tokens, revocations, authenticator } = context
+  const { routes, verifyCredentials, loadUser, maxSessionAge, credentialsSchema } = options
+  const hasStore = options.revocationStore !== undefined
+
+  if (routes.login !== false) {
+    const verify = verifyCredentials as NonNullable<typeof verifyCredentials>
+    fastify.post(routes.login, {
+      validatorCompiler: strictValidatorCompiler(),
+      schema: {
+        summary: 'Log in: check credentials and issue a token',
+        tags: TAGS,
+        body: credentialsSchema,
+        response: { 200: TokenResponse, ...errorResponses(400, 401, 413, 415, 500) }
+      }
+    }, async (request) => {
+      const credentials = request.body as Credentials & Record<string, unknown>
+      const user = await callHost(() => verify(credentials, request))
+      if (user === null || user === undefined) throw new InvalidCredentialsError()
+      return { token: signFor(tokens, user) }
+    })
+  }
+
+  if (routes.renew !== false) {
+    fastify.post(routes.renew, {
+      onRequest: authenticator.hook,
+      validatorCompiler: strictValidatorCompiler(),
+      schema: {
+        summary: 'Renew: exchange a valid token for a fresh one of the same session',
+        tags: TAGS,
+        headers: BearerHeaders,
+        security: BEARER_SECURITY,
+        response: { 200: TokenResponse, ...errorResponses(400, 401, 500, 503) }
+      }
+    }, async (request: FastifyRequest) => {
+      const claims = request.user
+      if (Date.now() / 1000 >= claims.auth_time + maxSessionAge) throw new SessionTooOldError()
+      const user = loadUser === undefined ? userFromClaims(claims) : await callHost(() => loadUser(claims, request))
+      if (user === null || user === undefined) {
+        // The host ended the session: its other tokens go too, where a store can record it.
+        if (hasStore) await revocations.revokeSession(claims)
+        throw new RevokedTokenError()
+      }
+      const token = signFor(tokens, user, claims)
+      // With a store the old token is retired atomically: of two renewals of one token, one wins.
+      if (hasStore && !await revocations.revokeToken(claims)) throw new RevokedTokenError()
+      return { token }
+    })
+  }
+
+  if (routes.logout !== false) {
+    fastify.post(routes.logout, {
+      onRequest: authenticator.hook,
+      validatorCompiler: strictValidatorCompiler(true),
+      schema: {
+        summary: 'Log out: revoke this token, or with { "all": true } every token of this user',
+        tags: TAGS,
+        headers: BearerHeaders,
+        body: LogoutBody,
+        security: BEARER_SECURITY,
+        response: { 204: { type: 'null', description: 'Logged out' }, ...errorResponses(400, 401, 415, 501, 503) }
+      }
+    }, async (request, reply) => {
+      const claims = request.user
+      const body = request.body as { all?: boolean } | undefined
+      await (body?.all === true ? revocations.revokeSubject(claims.sub) : revocations.revokeSession(claims))
+      return reply.code(204).send()
+    })
+  }
+}

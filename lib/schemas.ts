@@ -1,0 +1,32 @@
+import { Type, type TSchema } from '@sinclair/typebox'
+
+/** Fastify's error body, as every failure of the plugin's routes is answered. */
+export const ErrorResponse = Type.Object({
+  statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
+  code: Type.Optional(Type.String({ description: 'A stable code, such as FST_JWT_SESSION_INVALID_TOKEN' })),
+  error: Type.String(),
+  message: Type.String()
+}, { description: "An error, in Fastify's usual shape" })
+
+/** A freshly signed token. */
+export const TokenResponse = Type.Object({
+  token: Type.String({ description: 'A signed JWT, to send as "Authorization: Bearer <token>"' })
+})
+
+/** The Authorization header of the routes that need a token; optional, so its absence is a 401. */
+export const BearerHeaders = Type.Object({
+  authorization: Type.Optional(Type.String({ description: 'Bearer <token>' }))
+})
+
+/** The optional logout body. */
+export const LogoutBody = Type.Object({
+  all: Type.Optional(Type.Boolean({ description: 'Revoke every token of this user issued until now' }))
+}, { additionalProperties: false })
+
+/** The OpenAPI security requirement of the routes that need a token. */
+export const BEARER_SECURITY = [{ bearerAuth: [] }]
+
+/** The error responses of a route, for the statuses it can answer. */
+export function errorResponses (...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorResponse]))
+}

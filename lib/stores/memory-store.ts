@@ -1,0 +1,90 @@
+import type { RevocationStore } from '../types'
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most entries kept at once; a revocation past it fails (503) rather than forget another. Default 1,000,000. */
+  maxEntries?: number
+}
+
+/** A store kept in this process, with the size of its live entries. */
+export interface MemoryStore extends RevocationStore {
+  /** Live entries (expired ones not yet swept may count until the next sweep). */
+  readonly size: number
+}
+
+/** Thrown by `revoke` when the store is full of live entries. */
+export class MemoryStoreFullError extends Error {
+  override name = 'MemoryStoreFullError'
+}
+
+/**
+ * A revocation store in this process's memory: for one instance, and for tests.
+ * Revocations do not survive a restart and are not shared between processes; use
+ * `redisStore` for that. Every call answers synchronously, so `authenticate` costs no
+ * promise and no timer. Each entry is dropped once the tokens it blocks have expired.
+ *
+ * @example
+ * ```ts
+ * await app.register(jwtAuth, { secret, verifyCredentials, revocationStore: memoryStore() })
+ * ```
+ */
+export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
+  const maxEntries = options.maxEntries ?? 1_000_000
+  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
+    throw new TypeError('fastify-jwt-session: memoryStore maxEntries must be a positive whole number')
+  }
+  // key -> [cutoff, expiresAt]; a Map keeps insertion order, which is roughly expiry order.
+  const entries = new Map<string, [cutoff: number, expiresAt: number]>()
+  let sweptAt = 0
+
+  /** Drops the expired entries at the front: cheap, and it keeps the map near its live size. */
+  function dropExpiredFront (now: number): void {
+    for (const [key, [, expiresAt]] of entries) {
+      if (expiresAt > now) return
+      entries.delete(key)
+    }
+  }
+
+  /** Drops every expired entry; at most once a second, so a full store of live entries stays cheap. */
+  function sweep (now: number): void {
+    if (now === sweptAt) return
+    sweptAt = now
+    for (const [key, [, expiresAt]] of entries) {
+      if (expiresAt <= now) entries.delete(key)
+    }
+  }
+
+  return {
+    get size () {
+      return entries.size
+    },
+    revoke (key, cutoff, expiresAt) {
+      const now = Math.floor(Date.now() / 1000)
+      const entry = entries.get(key)
+      if (entry !== undefined && entry[1] > now) {
+        if (entry[0] >= cutoff) return false
+        entry[0] = cutoff
+        entry[1] = Math.max(entry[1], expiresAt)
+        return true
+      }
+      // The tokens it would block have expired already: nothing to keep.
+      if (expiresAt <= now) return true
+      // An expired entry is re-added at the back, where its new expiry belongs.
+      if (entry !== undefined) entries.delete(key)
+      dropExpiredFront(now)
+      if (entries.size >= maxEntries) sweep(now)
+      if (entries.size >= maxEntries) throw new MemoryStoreFullError(`memoryStore holds ${maxEntries} live revocations`)
+      entries.set(key, [cutoff, expiresAt])
+      return true
+    },
+    cutoff (keys) {
+      const now = Math.floor(Date.now() / 1000)
+      let latest: number | undefined
+      for (const key of keys) {
+        const entry = entries.get(key)
+        if (entry !== undefined && entry[1] > now && (latest === undefined || entry[0] > latest)) latest = entry[0]
+      }
+      return latest
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto'
+import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import { LruMap } from 'toad-cache'
+import { ExpiredTokenError, InvalidTokenError } from './errors'
+import type { ResolvedOptions } from './options'
+import type { SessionClaims, SessionUser } from './types'
+
+/** Claims the plugin sets itself; a host's extra `claims` may not override them. */
+const REGISTERED_CLAIMS = new Set(['sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud'])
+
+/** Longer tokens are refused before any decoding: ours are well under 2 KB. */
+export const MAX_TOKEN_LENGTH = 8192
+
+/** Verified tokens kept, so a token reused across requests is checked by a map lookup. */
+const VERIFIED_CACHE_SIZE = 10_000
+
+/** The session a token belongs to; carried unchanged from the login across renewals. */
+export interface Session {
+  readonly sid: string
+  /** Login time, seconds since the epoch. */
+  readonly auth_time: number
+}
+
+/** A verified token: its frozen claims and the store keys that could revoke it. */
+export interface VerifiedToken {
+  readonly claims: SessionClaims
+  /** `jti:…`, `sid:…`, `sub:…`, built once per token rather than once per request. */
+  readonly revocationKeys: readonly string[]
+}
+
+/** Signs and verifies the plugin's tokens. */
+export interface TokenService {
+  /** Signs a token for `user`; a new session starts unless `session` continues one. */
+  sign (user: SessionUser, session?: Session): string
+  /** Verifies `token` and answers its claims, or throws the documented error. */
+  verify (token: string): VerifiedToken
+}
+
+/** 128 random bits, base64url: unguessable ids for `jti` and `sid` (RFC 7519 §4.1.7). */
+export function randomId (): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/** The store key of each way a token can be revoked. */
+export function revocationKeys (claims: Pick<SessionClaims, 'jti' | 'sid' | 'sub'>): readonly string[] {
+  return Object.freeze([`jti:${claims.jti}`, `sid:${claims.sid}`, `sub:${claims.sub}`])
+}
+
+function assertSessionUser (user: SessionUser): void {
+  if (typeof user !== 'object' || user === null) throw new TypeError('a session user must be an object')
+  if (typeof user.sub !== 'string' || user.sub === '') throw new TypeError('a session user needs a non-empty string sub')
+  if (user.roles !== undefined && (!Array.isArray(user.roles) || !user.roles.every((role) => typeof role === 'string'))) {
+    throw new TypeError('roles must be an array of strings')
+  }
+  if (user.claims !== undefined) {
+    if (typeof user.claims !== 'object' || user.claims === null || Array.isArray(user.claims)) throw new TypeError('claims must be an object')
+    for (const name of Object.keys(user.claims)) {
+      if (REGISTERED_CLAIMS.has(name)) throw new TypeError(`claims may not set the registered claim "${name}"`)
+    }
+  }
+}
+
+/** Claims beyond what fast-jwt checks: types, a future `iat`, an over-long lifetime. */
+function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions, nowSeconds: number): SessionClaims {
+  const { sub, jti, sid, iat, exp, auth_time: authTime } = payload
+  const roles = payload.roles ?? []
+  const leeway = options.clockTolerance
+  if (
+    typeof sub !== 'string' || sub === '' ||
+    typeof jti !== 'string' || jti === '' ||
+    typeof sid !== 'string' || sid === '' ||
+    typeof iat !== 'number' || typeof exp !== 'number' || typeof authTime !== 'number' ||
+    iat > nowSeconds + leeway ||
+    exp - iat > options.expiresIn ||
+    authTime > iat ||
+    !Array.isArray(roles) || !roles.every((role) => typeof role === 'string')
+  ) {
+    throw new InvalidTokenError()
+  }
+  Object.freeze(roles)
+  return Object.freeze(roles === payload.roles ? payload : { ...payload, roles }) as SessionClaims
+}
+
+/**
+ * Builds the signer and the verifier once, from the resolved options.
+ * Verification is stricter than fast-jwt's defaults: one algorithm, `exp`, `iat`, `jti`,
+ * `sub`, `sid` and `auth_time` required, and every library error mapped to our codes.
+ */
+export function createTokenService (options: ResolvedOptions): TokenService {
+  const { secret, algorithm, expiresIn, maxSessionAge, issuer, audience, clockTolerance } = options
+  const signer = createSigner({ key: secret, algorithm })
+  const requiredClaims = ['exp', 'iat', 'jti', 'sub', 'sid', 'auth_time']
+  if (issuer !== undefined) requiredClaims.push('iss')
+  if (audience !== undefined) requiredClaims.push('aud')
+  const verifier = createVerifier({
+    key: secret,
+    algorithms: [algorithm],
+    requiredClaims,
+    allowedIss: issuer,
+    allowedAud: audience,
+    clockTolerance: clockTolerance * 1000,
+    cache: false
+  })
+  // Keyed on the exact token string: another spelling of the same signature is verified anew.
+  const verified = new LruMap<VerifiedToken>(VERIFIED_CACHE_SIZE)
+
+  function sign (user: SessionUser, session?: Session): string {
+    assertSessionUser(user)
+    const iat = Math.floor(Date.now() / 1000)
+    const authTime = session?.auth_time ?? iat
+    return signer({
+      ...user.claims,
+      sub: user.sub,
+      roles: user.roles ?? [],
+      iat,
+      exp: Math.min(iat + expiresIn, authTime + maxSessionAge),
+      jti: randomId(),
+      sid: session?.sid ?? randomId(),
+      auth_time: authTime,
+      ...(issuer === undefined ? undefined : { iss: issuer }),
+      ...(audience === undefined ? undefined : { aud: audience })
+    })
+  }
+
+  function verify (token: string): VerifiedToken {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
+    const now = Date.now()
+    const hit = verified.get(token)
+    if (hit !== undefined) {
+      // Expiry is a matter of time, so it is checked on every hit; revocation is the caller's.
+      if ((hit.claims.exp + clockTolerance) * 1000 < now) throw new ExpiredTokenError()
+      return hit
+    }
+    let payload: Record<string, unknown>
+    try {
+      payload = verifier(token)
+    } catch (error) {
+      // Every throw is a refusal: fast-jwt and node:crypto throw on some malformed input.
+      throw (error instanceof TokenError && error.code === TokenError.codes.expired) ? new ExpiredTokenError() : new InvalidTokenError()
+    }
+    const claims = checkClaims(payload, options, Math.floor(now / 1000))
+    const result = Object.freeze({ claims, revocationKeys: revocationKeys(claims) })
+    verified.set(token, result)
+    return result
+  }
+
+  return { sign, verify }
+}

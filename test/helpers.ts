@@ -1,0 +1,80 @@
+import { createHmac } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import FakeTimers from '@sinonjs/fake-timers'
+import jwtAuth, { memoryStore, type JwtSessionOptions, type SessionUser } from '../lib/index'
+
+/** A 32-byte secret, as HS256 needs. */
+export const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
+
+/** The users every test app knows: login -> [password, user]. */
+export const USERS: Record<string, [string, SessionUser]> = {
+  alice: ['wonderland', { sub: 'u-alice', roles: ['admin'], claims: { fullname: 'Alice Liddell' } }],
+  bob: ['builder', { sub: 'u-bob', roles: ['user'] }]
+}
+
+/** The credential check of every test app. */
+export async function verifyCredentials ({ login, password }: { login: string, password: string }): Promise<SessionUser | null> {
+  const entry = USERS[login]
+  return entry !== undefined && entry[0] === password ? entry[1] : null
+}
+
+/**
+ * A real Fastify app with the plugin, a memory store, `/me` (any valid token) and
+ * `/admin` (role admin). Closed after the test.
+ */
+export async function buildApp (t: { teardown (fn: () => unknown): void }, options: JwtSessionOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(jwtAuth, { secret: SECRET, verifyCredentials, revocationStore: memoryStore(), ...options })
+  app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+  app.get('/admin', { onRequest: [app.authenticate, app.requireRoles('admin')] }, async (request) => ({ sub: request.user.sub }))
+  await app.ready()
+  return app
+}
+
+/** Logs in through the route and answers the token. */
+export async function login (app: FastifyInstance, name = 'alice'): Promise<string> {
+  const entry = USERS[name] as [string, SessionUser]
+  const response = await app.inject({ method: 'POST', url: '/@login', payload: { login: name, password: entry[0] } })
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`)
+  return response.json().token
+}
+
+/** Headers carrying `token` as a Bearer credential. */
+export function bearer (token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
+
+/** base64url of a JSON value (or of a raw string). */
+export function encode (value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
+}
+
+/** The decoded payload of a token, unverified. */
+export function decodePayload (token: string): Record<string, any> {
+  return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
+}
+
+/** The decoded header of a token, unverified. */
+export function decodeHeader (token: string): Record<string, any> {
+  return JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString())
+}
+
+/** Signs any header and payload with an HMAC key, as an attacker holding the key (or a bug) would. */
+export function forge (header: unknown, payload: unknown, key: string | Buffer = SECRET, hash = 'sha256'): string {
+  const input = `${encode(header)}.${encode(payload)}`
+  return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`
+}
+
+/** Claims a valid token of ours carries, issued now, for forging variants of it. */
+export function validClaims (overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000)
+  return { sub: 'u-alice', roles: ['admin'], iat: now, exp: now + 3600, jti: 'jti-0123456789abcdef', sid: 'sid-0123456789abcdef', auth_time: now, ...overrides }
+}
+
+/** Fakes `Date` only (timers stay real, so Fastify and the store keep working); undone after the test. */
+export function fakeClock (t: { teardown (fn: () => unknown): void }, now = Date.now()): FakeTimers.InstalledClock {
+  const clock = FakeTimers.install({ now, toFake: ['Date'] })
+  t.teardown(() => clock.uninstall())
+  return clock
+}
