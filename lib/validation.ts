@@ -20,7 +20,7 @@ export function strictValidatorCompiler<S> (optionalBody = false): FastifySchema
     return (data: unknown) => {
       if (data === null || validate(data)) return { value: data }
       // A failed validation always has errors; allErrors is off, so there is exactly one.
-      const [first] = validate.errors as [{ instancePath: string, message: string }]
+      const [first] = validate.errors as unknown as [{ instancePath: string, message: string }]
       return { error: new Error(`body${first.instancePath} ${first.message}`) }
     }
   }
