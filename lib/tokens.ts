@@ -5,6 +5,12 @@ import { ExpiredTokenError, InvalidTokenError } from './errors'
 import type { ResolvedOptions } from './options'
 import type { SessionClaims, SessionUser } from './types'
 
+/**
+ * Header parameters that name a key by reference or carry one (RFC 8725 §3.10): keys come
+ * from the configuration only, so a token that brings its own is refused, never followed.
+ */
+const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
+
 /** Claims the plugin sets itself; a host's extra `claims` may not override them. */
 const REGISTERED_CLAIMS = new Set(['sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud'])
 
@@ -99,7 +105,8 @@ export function createTokenService (options: ResolvedOptions): TokenService {
     allowedIss: issuer,
     allowedAud: audience,
     clockTolerance: clockTolerance * 1000,
-    cache: false
+    cache: false,
+    complete: true
   })
   // Keyed on the exact token string: another spelling of the same signature is verified anew.
   const verified = new LruMap<VerifiedToken>(VERIFIED_CACHE_SIZE)
@@ -131,14 +138,15 @@ export function createTokenService (options: ResolvedOptions): TokenService {
       if ((hit.claims.exp + clockTolerance) * 1000 < now) throw new ExpiredTokenError()
       return hit
     }
-    let payload: Record<string, unknown>
+    let decoded: { header: Record<string, unknown>, payload: Record<string, unknown> }
     try {
-      payload = verifier(token)
+      decoded = verifier(token)
     } catch (error) {
       // Every throw is a refusal: fast-jwt and node:crypto throw on some malformed input.
       throw (error instanceof TokenError && error.code === TokenError.codes.expired) ? new ExpiredTokenError() : new InvalidTokenError()
     }
-    const claims = checkClaims(payload, options, Math.floor(now / 1000))
+    if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header)) throw new InvalidTokenError()
+    const claims = checkClaims(decoded.payload, options, Math.floor(now / 1000))
     const result = Object.freeze({ claims, revocationKeys: revocationKeys(claims) })
     verified.set(token, result)
     return result

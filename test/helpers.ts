@@ -20,14 +20,19 @@ export async function verifyCredentials ({ login, password }: { login: string, p
 
 /**
  * A real Fastify app with the plugin, a memory store, `/me` (any valid token) and
- * `/admin` (role admin). Closed after the test.
+ * `/admin` (role admin), and whatever `extend` adds. Closed after the test.
  */
-export async function buildApp (t: { teardown (fn: () => unknown): void }, options: JwtSessionOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (
+  t: { teardown (fn: () => unknown): void },
+  options: JwtSessionOptions = {},
+  extend: (app: FastifyInstance) => void = () => {}
+): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(jwtAuth, { secret: SECRET, verifyCredentials, revocationStore: memoryStore(), ...options })
   app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
   app.get('/admin', { onRequest: [app.authenticate, app.requireRoles('admin')] }, async (request) => ({ sub: request.user.sub }))
+  extend(app)
   await app.ready()
   return app
 }
@@ -72,8 +77,11 @@ export function validClaims (overrides: Record<string, unknown> = {}): Record<st
   return { sub: 'u-alice', roles: ['admin'], iat: now, exp: now + 3600, jti: 'jti-0123456789abcdef', sid: 'sid-0123456789abcdef', auth_time: now, ...overrides }
 }
 
-/** Fakes `Date` only (timers stay real, so Fastify and the store keep working); undone after the test. */
-export function fakeClock (t: { teardown (fn: () => unknown): void }, now = Date.now()): FakeTimers.InstalledClock {
+/**
+ * Fakes `Date` only (timers stay real, so Fastify and the store keep working), from a whole
+ * second so that `iat` is exactly the start; undone after the test.
+ */
+export function fakeClock (t: { teardown (fn: () => unknown): void }, now = Math.floor(Date.now() / 1000) * 1000): FakeTimers.InstalledClock {
   const clock = FakeTimers.install({ now, toFake: ['Date'] })
   t.teardown(() => clock.uninstall())
   return clock
