@@ -13,9 +13,9 @@ const BEARER_SCHEME = /^bearer(?: |$)/i
  * no header or another scheme is `NO_TOKEN` (401), a malformed Bearer header is
  * `BAD_REQUEST` (400).
  */
-export function extractBearerToken (header: string | string[] | undefined): string {
+export function extractBearerToken (header: string | undefined): string {
+  // Node keeps the first of repeated Authorization headers, so this is one string or nothing.
   if (header === undefined || header === '') throw new NoTokenError()
-  if (typeof header !== 'string') throw new BadRequestError()
   const match = BEARER_CREDENTIALS.exec(header)
   if (match === null) {
     throw BEARER_SCHEME.test(header) ? new BadRequestError() : new NoTokenError()

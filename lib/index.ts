@@ -1,18 +1,32 @@
-import { jwtAuth } from './plugin'
-import { memoryStore } from './stores/memory-store'
+import { jwtAuth as plugin } from './plugin'
+import { memoryStore as createMemoryStore } from './stores/memory-store'
 import * as errors from './errors'
+import { OptionError as OptionErrorClass } from './options'
 
-export { jwtAuth, jwtAuth as default, memoryStore }
-export {
-  NoTokenError, BadRequestError, InvalidTokenError, ExpiredTokenError, RevokedTokenError, SessionTooOldError,
-  InvalidCredentialsError, ForbiddenError, LogoutUnsupportedError, StoreUnavailableError
-} from './errors'
-export { OptionError } from './options'
+/** The plugin; also the default export and, in CommonJS, `require('fastify-jwt-session')` itself. */
+export const jwtAuth = plugin
+export default plugin
+/** The in-process revocation store. */
+export const memoryStore = createMemoryStore
+/** Thrown at registration for an option that cannot be used. */
+export const OptionError = OptionErrorClass
+/** The error classes the plugin answers with, one per documented code. */
+export const NoTokenError = errors.NoTokenError
+export const BadRequestError = errors.BadRequestError
+export const InvalidTokenError = errors.InvalidTokenError
+export const ExpiredTokenError = errors.ExpiredTokenError
+export const RevokedTokenError = errors.RevokedTokenError
+export const SessionTooOldError = errors.SessionTooOldError
+export const InvalidCredentialsError = errors.InvalidCredentialsError
+export const ForbiddenError = errors.ForbiddenError
+export const LogoutUnsupportedError = errors.LogoutUnsupportedError
+export const StoreUnavailableError = errors.StoreUnavailableError
+
 export type { JwtAuthApi } from './plugin'
 export type { AuthHook } from './authenticate'
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory-store'
 export type * from './types'
 
-// As with every Fastify plugin, `require('fastify-jwt-session')` is the plugin itself, with
-// the named exports on it; ESM's `import jwtAuth, { memoryStore }` reads the same object.
-module.exports = Object.assign(jwtAuth, { default: jwtAuth, jwtAuth, memoryStore, ...errors, OptionError: require('./options').OptionError })
+// As with every Fastify plugin, `require('fastify-jwt-session')` is the plugin itself, carrying
+// the named exports; ESM's `import jwtAuth, { memoryStore }` reads the same object.
+module.exports = Object.assign(plugin, module.exports)

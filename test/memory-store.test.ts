@@ -58,6 +58,31 @@ test('a full store sweeps expired entries, and refuses (fails closed) only when 
   t.equal(store.size, 2)
 })
 
+test('an expired entry behind a live one is revoked afresh at the back', async (t) => {
+  const clock = fakeClock(t, 1_000_000_000)
+  const store = memoryStore({ maxEntries: 2 })
+  const now = 1_000_000
+  store.revoke('jti:long', now, now + 600)
+  store.revoke('jti:short', now, now + 10)
+  clock.tick(11_000)
+  t.equal(store.cutoff(['jti:short']), undefined)
+  t.equal(store.revoke('jti:short', now + 5, now + 700), true)
+  t.equal(store.cutoff(['jti:short']), now + 5)
+  t.equal(store.size, 2)
+})
+
+test('a full store of live entries refuses every revocation in the second, forgetting none', async (t) => {
+  fakeClock(t, 1_000_000_000)
+  const store = memoryStore({ maxEntries: 2 })
+  const now = 1_000_000
+  store.revoke('jti:one', now, now + 600)
+  store.revoke('jti:two', now, now + 600)
+  // The second refusal in the same second skips the sweep: nothing can have expired since.
+  for (const key of ['jti:a', 'jti:b']) t.throws(() => store.revoke(key, now, now + 600), /live revocations/, key)
+  t.equal(store.cutoff(['jti:one']), now)
+  t.equal(store.cutoff(['jti:two']), now)
+})
+
 test('a full store answers 503 to a logout, and the token stays valid', async (t) => {
   const app = await buildApp(t, { revocationStore: memoryStore({ maxEntries: 1 }) })
   const first = await login(app)

@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { memoryStore } from '../lib/index'
 import { bearer, buildApp, decodePayload, fakeClock, login } from './helpers'
 
 /** Renews `token` and answers the response. */
@@ -38,6 +39,21 @@ test('concurrent renewals of one token: exactly one succeeds', async (t) => {
   const responses = await Promise.all(Array.from({ length: 10 }, async () => await renew(app, token)))
   t.equal(responses.filter((r) => r.statusCode === 200).length, 1)
   t.equal(responses.filter((r) => r.statusCode === 401).length, 9)
+})
+
+test('concurrent renewals through an asynchronous store: exactly one succeeds', async (t) => {
+  const inner = memoryStore()
+  const later = async <T>(value: () => T): Promise<T> => await new Promise((resolve) => setTimeout(() => resolve(value()), 5))
+  const app = await buildApp(t, {
+    revocationStore: {
+      revoke: async (key, cutoff, expiresAt) => await later(() => inner.revoke(key, cutoff, expiresAt)),
+      cutoff: async (keys) => await later(() => inner.cutoff(keys))
+    }
+  })
+  const token = await login(app)
+  const responses = await Promise.all(Array.from({ length: 10 }, async () => await renew(app, token)))
+  t.equal(responses.filter((r) => r.statusCode === 200).length, 1)
+  t.same(new Set(responses.filter((r) => r.statusCode !== 200).map((r) => r.json().code)), new Set(['FST_JWT_SESSION_REVOKED_TOKEN']))
 })
 
 test('renewals never reach past auth_time + maxSessionAge', async (t) => {
