@@ -6,16 +6,16 @@ import type { TokenService } from './tokens'
 import type { SessionClaims } from './types'
 
 /** A hook for `onRequest` or `preHandler`, in Fastify's callback style (no promise per request). */
-export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
 /** The request-side operations: `request.authenticate()`, `fastify.authenticate`, `requireRoles`. */
 export interface Authenticator {
   /** Verifies the request's Bearer token and the store; sets `request.user`. */
   authenticate (request: FastifyRequest): SessionClaims | Promise<SessionClaims>
   /** `fastify.authenticate`. */
-  hook: AuthHook
+  hook: Hook
   /** `fastify.requireRoles(...roles)`. */
-  requireRoles (...roles: string[]): AuthHook
+  requireRoles (...roles: string[]): Hook
 }
 
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
@@ -53,7 +53,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     whenAuthenticated(request, done, done as () => void)
   }
 
-  function requireRoles (...roles: string[]): AuthHook {
+  function requireRoles (...roles: string[]): Hook {
     if (roles.length === 0 || !roles.every((role) => typeof role === 'string' && role !== '')) {
       throw new TypeError('requireRoles needs at least one role, each a non-empty string')
     }

@@ -22,9 +22,6 @@ export const ForbiddenError = errors.ForbiddenError
 export const LogoutUnsupportedError = errors.LogoutUnsupportedError
 export const StoreUnavailableError = errors.StoreUnavailableError
 
-export type { JwtAuthApi } from './plugin'
-export type { AuthHook } from './authenticate'
-export type { MemoryStore, MemoryStoreOptions } from './stores/memory-store'
 export type * from './types'
 
 // As with every Fastify plugin, `require('fastify-jwt-session')` is the plugin itself, carrying

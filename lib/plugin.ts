@@ -1,43 +1,11 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { createAuthenticator, type AuthHook } from './authenticate'
+import { createAuthenticator } from './authenticate'
 import { resolveOptions } from './options'
 import { createRevocations } from './revocation'
 import { registerRoutes } from './routes'
 import { createTokenService } from './tokens'
-import type { JwtSessionOptions, SessionClaims, SessionUser } from './types'
-
-/** `fastify.jwtAuth`: the plugin's operations for code outside its routes. */
-export interface JwtAuthApi {
-  /** Signs a token for `user`, starting a new session. */
-  sign (user: SessionUser): string
-  /** Verifies a token (signature, claims, revocation) and answers its claims. */
-  verify (token: string): Promise<SessionClaims>
-  /** Revokes one token; rejects with 501 without a store. */
-  revoke (claims: SessionClaims): Promise<void>
-  /** Revokes every token of `sub` issued until now; rejects with 501 without a store. */
-  revokeSubject (sub: string): Promise<void>
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /**
-     * The verified claims, once `authenticate` has run; `null` before. Read it in routes
-     * behind `fastify.authenticate` or after `await request.authenticate()`.
-     */
-    user: SessionClaims
-    /** Verifies the Bearer token and the revocation store; sets and answers `request.user`. */
-    authenticate (): Promise<SessionClaims>
-  }
-  interface FastifyInstance {
-    /** A hook for `onRequest` (recommended) or `preHandler`: 401 unless the token is valid. */
-    authenticate: AuthHook
-    /** A hook: 403 unless the user has one of `roles`; authenticates first if needed. */
-    requireRoles (...roles: string[]): AuthHook
-    /** The programmatic API. */
-    jwtAuth: JwtAuthApi
-  }
-}
+import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
 async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions): Promise<void> {
   const options = resolveOptions(rawOptions)
@@ -50,8 +18,9 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorateRequest('authenticate', async function authenticate (this: FastifyRequest) {
     return await authenticator.authenticate(this)
   })
-  fastify.decorate('authenticate', authenticator.hook)
-  fastify.decorate('requireRoles', authenticator.requireRoles)
+  // The public hook type is generic over every route's type provider; the hook reads only headers.
+  fastify.decorate('authenticate', authenticator.hook as AuthHook)
+  fastify.decorate('requireRoles', authenticator.requireRoles as (...roles: string[]) => AuthHook)
   const api: JwtAuthApi = {
     sign: (user: SessionUser) => tokens.sign(user),
     async verify (token: string) {

@@ -38,7 +38,7 @@ function signFor (tokens: TokenService, user: SessionUser, session?: SessionClai
 
 /** The claims a renewal carries over when there is no `loadUser`: the host's extras. */
 function userFromClaims (claims: SessionClaims): SessionUser {
-  const { sub, roles, iat, exp, nbf, jti, sid, auth_time: authTime, iss, aud, ...extra } = claims
+  const { sub, roles, iat, exp, nbf, jti, sid, auth_time: authTime, iss, aud, ...extra } = claims as SessionClaims & { nbf?: number }
   return { sub, roles: [...roles], claims: extra }
 }
 

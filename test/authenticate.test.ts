@@ -111,7 +111,7 @@ test('requireRoles alone authenticates first, and accepts any of several roles',
 
 test('requireRoles refuses to be built without roles', async (t) => {
   const app = await buildApp(t)
-  t.throws(() => app.requireRoles(), /requireRoles needs at least one role/)
+  t.throws(() => (app.requireRoles as (...roles: string[]) => unknown)(), /requireRoles needs at least one role/, 'JavaScript callers get a runtime error')
   t.throws(() => app.requireRoles(''), /requireRoles needs at least one role/)
   t.throws(() => app.requireRoles(42 as unknown as string), /requireRoles needs at least one role/)
 })

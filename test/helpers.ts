@@ -3,6 +3,14 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import FakeTimers from '@sinonjs/fake-timers'
 import jwtAuth, { memoryStore, type JwtSessionOptions, type SessionUser } from '../lib/index'
 
+declare module '../index' {
+  // The extra claims the test users carry, typed as a host would type its own.
+  interface SessionExtraClaims {
+    fullname?: string
+    tenant?: string
+  }
+}
+
 /** A 32-byte secret, as HS256 needs. */
 export const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
 
@@ -81,7 +89,7 @@ export function validClaims (overrides: Record<string, unknown> = {}): Record<st
  * Fakes `Date` only (timers stay real, so Fastify and the store keep working), from a whole
  * second so that `iat` is exactly the start; undone after the test.
  */
-export function fakeClock (t: { teardown (fn: () => unknown): void }, now = Math.floor(Date.now() / 1000) * 1000): FakeTimers.InstalledClock {
+export function fakeClock (t: { teardown (fn: () => unknown): void }, now = Math.floor(Date.now() / 1000) * 1000): ReturnType<typeof FakeTimers.install> {
   const clock = FakeTimers.install({ now, toFake: ['Date'] })
   t.teardown(() => clock.uninstall())
   return clock

@@ -1,16 +1,4 @@
-import type { RevocationStore } from '../types'
-
-/** Options of {@link memoryStore}. */
-export interface MemoryStoreOptions {
-  /** Most entries kept at once; a revocation past it fails (503) rather than forget another. Default 1,000,000. */
-  maxEntries?: number
-}
-
-/** A store kept in this process, with the size of its live entries. */
-export interface MemoryStore extends RevocationStore {
-  /** Live entries (expired ones not yet swept may count until the next sweep). */
-  readonly size: number
-}
+import type { MemoryStore, MemoryStoreOptions } from '../types'
 
 /** Thrown by `revoke` when the store is full of live entries. */
 export class MemoryStoreFullError extends Error {

@@ -1,0 +1,252 @@
+import type {
+  ContextConfigDefault,
+  FastifyBaseLogger,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchema,
+  FastifyTypeProvider,
+  FastifyTypeProviderDefault,
+  HookHandlerDoneFunction,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerBase,
+  RawServerDefault,
+  RouteGenericInterface
+} from 'fastify'
+import type { FastifyErrorConstructor } from '@fastify/error'
+import type { TSchema } from '@sinclair/typebox'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The verified claims, once `authenticate` has run (`null` before). Read it in routes
+     * behind `fastify.authenticate`, or after `await request.authenticate()`. Frozen.
+     */
+    user: fastifyJwtSession.SessionClaims
+    /** Verifies the Bearer token and the revocation store; sets and answers `request.user`. */
+    authenticate (): Promise<fastifyJwtSession.SessionClaims>
+  }
+  interface FastifyInstance {
+    /** A hook for `onRequest` (recommended: the body is not parsed yet) or `preHandler`. */
+    authenticate: fastifyJwtSession.AuthHook
+    /** A hook: 403 unless the user has one of `roles`; authenticates first if needed. */
+    requireRoles (...roles: [string, ...string[]]): fastifyJwtSession.AuthHook
+    /** The programmatic API: sign, verify and revoke outside the plugin's routes. */
+    jwtAuth: fastifyJwtSession.JwtAuthApi
+  }
+}
+
+type FastifyJwtSession = FastifyPluginAsync<fastifyJwtSession.JwtSessionOptions>
+
+declare namespace fastifyJwtSession {
+  /**
+   * Claims a host adds to its tokens. Empty on purpose: extend it to type your own.
+   *
+   * @example
+   * ```ts
+   * declare module 'fastify-jwt-session' {
+   *   interface SessionExtraClaims { fullname: string }
+   * }
+   * ```
+   */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  export interface SessionExtraClaims {}
+
+  /** The verified claims of a token, as `request.user` holds them. Frozen. */
+  export type SessionClaims = Readonly<SessionExtraClaims & {
+    /** The subject: the host's user id. */
+    sub: string
+    /** The user's roles, as `requireRoles` checks them. */
+    roles: readonly string[]
+    /** Issued at, in seconds since the epoch. */
+    iat: number
+    /** Expiry, in seconds since the epoch. */
+    exp: number
+    /** This token's unique id (128 random bits, base64url). */
+    jti: string
+    /** The session id, the same across renewals. */
+    sid: string
+    /** When the user logged in, in seconds since the epoch; the same across renewals. */
+    auth_time: number
+    iss?: string
+    aud?: string | string[]
+  }>
+
+  /** What the host's credential check (and `loadUser`) answers for a known user. */
+  export interface SessionUser {
+    /** The host's user id; becomes the `sub` claim. */
+    sub: string
+    /** Roles for `requireRoles`; `[]` when omitted. */
+    roles?: string[]
+    /** Extra claims; they may not set the registered claims (`sub`, `exp`, `jti`, …). */
+    claims?: Record<string, unknown>
+  }
+
+  /** The login body, as the default `credentialsSchema` describes it. */
+  export interface Credentials {
+    login: string
+    password: string
+  }
+
+  /**
+   * Where revocations live. A key is `jti:<id>`, `sid:<id>` or `sub:<id>`; its value, the
+   * cut-off, is an `iat`: every token matching the key and issued at or before it is revoked.
+   * An entry may be dropped after `expiresAt` (seconds since the epoch). Methods answer
+   * synchronously or with a promise; a throw, a rejection or an answer slower than
+   * `storeTimeout` refuses the request with 503.
+   */
+  export interface RevocationStore {
+    /**
+     * Records `cutoff` for `key` until `expiresAt`, keeping the larger cut-off. Answers `true`
+     * when the key had no live entry with a cut-off at least as large.
+     */
+    revoke (key: string, cutoff: number, expiresAt: number): boolean | Promise<boolean>
+    /** The largest live cut-off among `keys`, or `undefined` (or `null`) when none is revoked. */
+    cutoff (keys: readonly string[]): number | undefined | null | Promise<number | undefined | null>
+  }
+
+  /** Options of {@link memoryStore}. */
+  export interface MemoryStoreOptions {
+    /** Most entries kept at once; past it a revocation fails (503) rather than forget one. Default 1,000,000. */
+    maxEntries?: number
+  }
+
+  /** The in-process store, with the number of entries it holds. */
+  export interface MemoryStore extends RevocationStore {
+    readonly size: number
+  }
+
+  /** A path, or `false` to leave that route out. */
+  export type RoutePath = string | false
+
+  /** Which routes are registered, and where. */
+  export interface RoutesOptions {
+    /** Prepended to every route path, e.g. `/auth`. */
+    prefix?: string
+    /** Default `/@login`. */
+    login?: RoutePath
+    /** Default `/@login-renew`. */
+    renew?: RoutePath
+    /** Default `/@logout`. */
+    logout?: RoutePath
+    /** Default `/.well-known/jwks.json`; served only with asymmetric keys. */
+    jwks?: RoutePath
+  }
+
+  /** A duration: seconds as a number, or a string such as `'12h'`, `'15m'`, `'7d'`. */
+  export type Duration = number | string
+
+  /** The plugin's options; the README gives each default. */
+  export interface JwtSessionOptions {
+    /** HMAC key; HS256 needs at least 32 bytes, HS384 48, HS512 64. */
+    secret?: string | Buffer
+    /** `'HS256'` by default. */
+    algorithm?: 'HS256' | 'HS384' | 'HS512'
+    /** Lifetime of each token; `'12h'` by default. */
+    expiresIn?: Duration
+    /** Limit on a chain of renewals from the login; `'7d'` by default; `false` for none. */
+    maxSessionAge?: Duration | false
+    /** Leeway in seconds for `exp`, `nbf` and `iat`; 5 by default. */
+    clockTolerance?: number
+    /** Set as `iss` on every token and required on verification. */
+    issuer?: string
+    /** Set as `aud` on every token and required on verification. */
+    audience?: string
+    /** The host's credential check: a user, or `null` to refuse the login. */
+    verifyCredentials?: (credentials: Credentials & Record<string, unknown>, request: FastifyRequest) => Promise<SessionUser | null>
+    /** TypeBox schema of the login body; `{ login, password }` strings by default. */
+    credentialsSchema?: TSchema
+    /** Called on renew to refresh roles and claims; `null` ends the session. */
+    loadUser?: (claims: SessionClaims, request: FastifyRequest) => Promise<SessionUser | null>
+    /** Where revocations live; without one, logout answers 501. */
+    revocationStore?: RevocationStore
+    /** Milliseconds a store call may take before the request fails with 503; 2000 by default. */
+    storeTimeout?: number
+    /** `false` for no routes, or where each route goes. */
+    routes?: false | RoutesOptions
+  }
+
+  /**
+   * `fastify.authenticate`, and what `requireRoles` builds: a hook for `onRequest` or
+   * `preHandler`, generic so that it fits routes with any type provider or schema.
+   */
+  export type AuthHook = <
+    RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
+    RawServer extends RawServerBase = RawServerDefault,
+    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+    ContextConfig = ContextConfigDefault,
+    SchemaCompiler extends FastifySchema = FastifySchema,
+    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+    Logger extends FastifyBaseLogger = FastifyBaseLogger
+  >(
+    request: FastifyRequest<RouteGeneric, RawServer, RawRequest, SchemaCompiler, TypeProvider, ContextConfig, Logger>,
+    reply: FastifyReply<RouteGeneric, RawServer, RawRequest, RawReply, ContextConfig, SchemaCompiler, TypeProvider>,
+    done: HookHandlerDoneFunction
+  ) => void
+
+  /** `fastify.jwtAuth`: the plugin's operations for code outside its routes. */
+  export interface JwtAuthApi {
+    /** Signs a token for `user`, starting a new session. */
+    sign (user: SessionUser): string
+    /** Verifies a token (signature, claims, revocation) and answers its claims. */
+    verify (token: string): Promise<SessionClaims>
+    /** Revokes one token; rejects with 501 without a store. */
+    revoke (claims: SessionClaims): Promise<void>
+    /** Revokes every token of `sub` issued until now; rejects with 501 without a store. */
+    revokeSubject (sub: string): Promise<void>
+  }
+
+  /** The plugin. */
+  export const jwtAuth: FastifyJwtSession
+  export { jwtAuth as default }
+
+  /**
+   * A revocation store in this process's memory, for one instance and for tests.
+   *
+   * @example
+   * ```ts
+   * await app.register(jwtAuth, { secret, verifyCredentials, revocationStore: memoryStore() })
+   * ```
+   */
+  export function memoryStore (options?: MemoryStoreOptions): MemoryStore
+
+  /** Thrown at registration for an option that cannot be used; the message names it. */
+  export class OptionError extends TypeError {}
+
+  /** 401 `FST_JWT_SESSION_NO_TOKEN`: no Bearer credentials. */
+  export const NoTokenError: FastifyErrorConstructor
+  /** 400 `FST_JWT_SESSION_BAD_REQUEST`: a malformed Authorization header. */
+  export const BadRequestError: FastifyErrorConstructor
+  /** 401 `FST_JWT_SESSION_INVALID_TOKEN`: bad signature, claims, algorithm or format. */
+  export const InvalidTokenError: FastifyErrorConstructor
+  /** 401 `FST_JWT_SESSION_EXPIRED_TOKEN`. */
+  export const ExpiredTokenError: FastifyErrorConstructor
+  /** 401 `FST_JWT_SESSION_REVOKED_TOKEN`: revoked by logout, renew or `all`. */
+  export const RevokedTokenError: FastifyErrorConstructor
+  /** 401 `FST_JWT_SESSION_TOO_OLD`: renew past `maxSessionAge`. */
+  export const SessionTooOldError: FastifyErrorConstructor
+  /** 401 `FST_JWT_SESSION_INVALID_CREDENTIALS`: login refused. */
+  export const InvalidCredentialsError: FastifyErrorConstructor
+  /** 403 `FST_JWT_SESSION_FORBIDDEN`: `requireRoles` refused. */
+  export const ForbiddenError: FastifyErrorConstructor
+  /** 501 `FST_JWT_SESSION_LOGOUT_UNSUPPORTED`: logout with no store. */
+  export const LogoutUnsupportedError: FastifyErrorConstructor
+  /** 503 `FST_JWT_SESSION_STORE_UNAVAILABLE`: the store failed or timed out. */
+  export const StoreUnavailableError: FastifyErrorConstructor
+}
+
+/**
+ * The plugin: register it once to get `POST /@login`, `POST /@login-renew`, `POST /@logout`,
+ * `request.authenticate()`, `fastify.authenticate` and `fastify.requireRoles`.
+ *
+ * @example
+ * ```ts
+ * import jwtAuth, { memoryStore } from 'fastify-jwt-session'
+ * await app.register(jwtAuth, { secret: process.env.JWT_SECRET, verifyCredentials, revocationStore: memoryStore() })
+ * app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+ * ```
+ */
+declare function fastifyJwtSession (...params: Parameters<FastifyJwtSession>): ReturnType<FastifyJwtSession>
+export = fastifyJwtSession

@@ -1,0 +1,93 @@
+import Fastify, { type FastifyInstance, type onRequestHookHandler, type preHandlerHookHandler } from 'fastify'
+import { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { describe, expect, test } from 'tstyche'
+import jwtAuth, {
+  jwtAuth as named, memoryStore, InvalidTokenError, OptionError,
+  type JwtSessionOptions, type RevocationStore, type SessionClaims, type SessionUser
+} from 'fastify-jwt-session'
+
+declare module 'fastify-jwt-session' {
+  interface SessionExtraClaims {
+    fullname: string
+  }
+}
+
+const app = Fastify()
+
+describe('registration', () => {
+  test('the default and the named export are the same plugin, registered with its options', () => {
+    expect(named).type.toBe(jwtAuth)
+    expect(app.register(jwtAuth, { secret: 'x', verifyCredentials: async () => null })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', revocationStore: memoryStore(), routes: false })).type.not.toRaiseError()
+  })
+
+  test('an unknown or mistyped option is a type error', () => {
+    expect(app.register(jwtAuth, { secret: 'x', expiresin: '1h' })).type.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', algorithm: 'RS256' })).type.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', routes: { login: true } })).type.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 42 })).type.toRaiseError()
+  })
+
+  test('verifyCredentials answers a SessionUser or null', () => {
+    expect<JwtSessionOptions['verifyCredentials']>().type.toBeAssignableFrom(async () => ({ sub: 'u', roles: ['a'] }))
+    expect<JwtSessionOptions['verifyCredentials']>().type.not.toBeAssignableFrom(async () => ({ id: 'u' }))
+    expect<SessionUser>().type.not.toBeAssignableFrom({ sub: 1 })
+  })
+})
+
+describe('decorators', () => {
+  test('request.user is typed with the claims, extended by the host', () => {
+    app.get('/me', { onRequest: app.authenticate }, async (request) => {
+      expect(request.user).type.toBe<SessionClaims>()
+      expect(request.user.fullname).type.toBe<string>()
+      expect(request.user.roles).type.toBe<readonly string[]>()
+      expect(request.authenticate()).type.toBe<Promise<SessionClaims>>()
+      return request.user.sub
+    })
+  })
+
+  test('the hooks fit onRequest and preHandler, alone and in arrays', () => {
+    expect<onRequestHookHandler>().type.toBeAssignableFrom(app.authenticate)
+    expect<preHandlerHookHandler>().type.toBeAssignableFrom(app.authenticate)
+    expect<onRequestHookHandler[]>().type.toBeAssignableFrom([app.authenticate, app.requireRoles('admin')])
+    expect(app.requireRoles()).type.toRaiseError()
+  })
+
+  test('the hooks fit routes that use the TypeBox type provider', () => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>()
+    typed.post('/orders', {
+      schema: { body: Type.Object({ item: Type.String() }) },
+      onRequest: [typed.authenticate, typed.requireRoles('user')],
+      preHandler: typed.authenticate
+    }, async (request) => {
+      expect(request.body.item).type.toBe<string>()
+      return request.user.sub
+    })
+  })
+
+  test('fastify.jwtAuth signs synchronously and verifies asynchronously', () => {
+    expect(app.jwtAuth.sign({ sub: 'u' })).type.toBe<string>()
+    expect(app.jwtAuth.verify('t')).type.toBe<Promise<SessionClaims>>()
+    expect(app.jwtAuth.revokeSubject('u')).type.toBe<Promise<void>>()
+  })
+})
+
+describe('stores and errors', () => {
+  test('a store is two methods, synchronous or not', () => {
+    expect<RevocationStore>().type.toBeAssignableFrom({ revoke: () => true, cutoff: () => undefined })
+    expect<RevocationStore>().type.toBeAssignableFrom({ revoke: async () => true, cutoff: async () => 12 })
+    expect<RevocationStore>().type.not.toBeAssignableFrom({ revoke: () => true })
+    expect(memoryStore({ maxEntries: 10 }).size).type.toBe<number>()
+  })
+
+  test('errors are constructors callers can narrow on', () => {
+    const error: unknown = new InvalidTokenError()
+    if (error instanceof InvalidTokenError) expect(error.code).type.toBe<string>()
+    expect(new OptionError('x')).type.toBeAssignableTo<TypeError>()
+  })
+})
+
+export function plugin (instance: FastifyInstance): void {
+  instance.get('/admin', { onRequest: instance.requireRoles('admin') }, async (request) => request.user.sub)
+}
