@@ -1,0 +1,65 @@
+import { test } from 'tap'
+import { buildServer, start } from '../examples/server'
+import { checkCredentials } from '../examples/users'
+
+const env = { JWT_SECRET: 'an-example-secret-of-at-least-32-bytes' }
+
+async function loginAs (app: Awaited<ReturnType<typeof buildServer>>, name: string, password = name): Promise<{ statusCode: number, token: string }> {
+  const response = await app.inject({ method: 'POST', url: '/@login', payload: { login: name, password } })
+  return { statusCode: response.statusCode, token: response.json().token }
+}
+
+test('the example: admin reaches /protected and /admin, roger only /protected', async (t) => {
+  const app = await buildServer(env, undefined, { logger: false })
+  t.teardown(() => app.close())
+  const admin = await loginAs(app, 'admin')
+  const roger = await loginAs(app, 'roger')
+  t.equal(admin.statusCode, 200)
+  const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
+  t.same((await app.inject({ url: '/protected', headers: auth(admin.token) })).json(), { status: 'ok', user: 'admin' })
+  t.same((await app.inject({ url: '/admin', headers: auth(admin.token) })).json(), { status: 'ok', user: 'admin' })
+  t.same((await app.inject({ url: '/protected', headers: auth(roger.token) })).json(), { status: 'ok', user: 'roger' })
+  t.equal((await app.inject({ url: '/admin', headers: auth(roger.token) })).statusCode, 403)
+  t.equal((await app.inject({ url: '/protected' })).statusCode, 401)
+  const claims = JSON.parse(Buffer.from(admin.token.split('.')[1] as string, 'base64url').toString())
+  t.equal(claims.fullname, 'Ada Admin')
+  t.same(claims.roles, ['admin'])
+
+  const renewed = await app.inject({ method: 'POST', url: '/@login-renew', headers: auth(admin.token) })
+  t.equal(renewed.statusCode, 200)
+  t.equal((await app.inject({ url: '/protected', headers: auth(admin.token) })).statusCode, 401, 'the old token is retired')
+  const fresh = renewed.json().token
+  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: auth(fresh) })).statusCode, 204)
+  t.equal((await app.inject({ url: '/protected', headers: auth(fresh) })).statusCode, 401)
+})
+
+test('the example refuses wrong passwords and unknown users alike', async (t) => {
+  const app = await buildServer(env, undefined, { logger: false })
+  t.teardown(() => app.close())
+  const wrong = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'admin', password: 'nope' } })
+  const unknown = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'mallory', password: 'admin' } })
+  t.equal(wrong.statusCode, 401)
+  t.equal(wrong.body, unknown.body)
+  t.equal(await checkCredentials({ login: '__proto__', password: 'x' }), null, 'no prototype lookups')
+})
+
+test('the example reads its settings from the environment, with a random secret when unset', async (t) => {
+  const lines: string[] = []
+  const stream = { write: (line: string) => { lines.push(line) } }
+  const app = await buildServer({ JWT_EXPIRES_IN: '900', JWT_MAX_SESSION_AGE: '1d' }, undefined, { logger: { stream } })
+  t.teardown(() => app.close())
+  t.match(lines.join(''), /JWT_SECRET is not set/)
+  const { token } = await loginAs(app, 'roger')
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
+  t.equal(claims.exp - claims.iat, 900)
+})
+
+test('start() listens on HOST and PORT', async (t) => {
+  const app = await start({ ...env, PORT: '0', HOST: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const address = app.server.address()
+  t.equal(typeof address === 'object' && address !== null ? address.address : '', '127.0.0.1')
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const response = await fetch(`http://127.0.0.1:${port}/@login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'roger', password: 'roger' }) })
+  t.equal(response.status, 200)
+})
