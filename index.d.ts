@@ -16,6 +16,7 @@ import type {
 } from 'fastify'
 import type { FastifyErrorConstructor } from '@fastify/error'
 import type { TSchema } from '@sinclair/typebox'
+import type { Redis } from 'ioredis'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -112,9 +113,34 @@ declare namespace fastifyJwtSession {
     maxEntries?: number
   }
 
-  /** The in-process store, with the number of entries it holds. */
+  /** The in-process store: it answers synchronously, and tells how many entries it holds. */
   export interface MemoryStore extends RevocationStore {
+    revoke (key: string, cutoff: number, expiresAt: number): boolean
+    cutoff (keys: readonly string[]): number | undefined
     readonly size: number
+  }
+
+  /** Options of {@link redisStore}. */
+  export interface RedisStoreOptions {
+    /** An ioredis client the host owns; the store never closes it. */
+    client: Redis
+    /** Prepended to every key, and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`. */
+    prefix?: string
+    /**
+     * `'mirror'` (default): each process keeps a copy of the revocations, current through
+     * pub/sub, and `authenticate` answers from memory. `'lookup'`: one Redis read per request.
+     */
+    mode?: 'mirror' | 'lookup'
+    /** Mirror mode: most revocations the copy holds (1,000,000). */
+    maxEntries?: number
+  }
+
+  /** The Redis store. */
+  export interface RedisStore extends RevocationStore {
+    /** Resolves once the mirror is loaded and subscribed (at once in lookup mode). */
+    ready (): Promise<void>
+    /** Stops the mirror's own subscription connection; the host's client is never closed. */
+    close (): Promise<void>
   }
 
   /** A path, or `false` to leave that route out. */
@@ -211,6 +237,17 @@ declare namespace fastifyJwtSession {
    * ```
    */
   export function memoryStore (options?: MemoryStoreOptions): MemoryStore
+
+  /**
+   * A revocation store in Redis, shared by every instance and downstream service.
+   *
+   * @example
+   * ```ts
+   * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+   * await app.register(jwtAuth, { secret, verifyCredentials, revocationStore: redisStore({ client }) })
+   * ```
+   */
+  export function redisStore (options: RedisStoreOptions): RedisStore
 
   /** Thrown at registration for an option that cannot be used; the message names it. */
   export class OptionError extends TypeError {}

@@ -1,5 +1,6 @@
 import { jwtAuth as plugin } from './plugin'
 import { memoryStore as createMemoryStore } from './stores/memory-store'
+import { redisStore as createRedisStore } from './stores/redis-store'
 import * as errors from './errors'
 import { OptionError as OptionErrorClass } from './options'
 
@@ -8,6 +9,8 @@ export const jwtAuth = plugin
 export default plugin
 /** The in-process revocation store. */
 export const memoryStore = createMemoryStore
+/** The Redis revocation store, for many instances. */
+export const redisStore = createRedisStore
 /** Thrown at registration for an option that cannot be used. */
 export const OptionError = OptionErrorClass
 /** The error classes the plugin answers with, one per documented code. */

@@ -4,5 +4,5 @@
  */
 export type {
   AuthHook, Credentials, Duration, JwtAuthApi, JwtSessionOptions, MemoryStore, MemoryStoreOptions,
-  RevocationStore, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
+  RedisStore, RedisStoreOptions, RevocationStore, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'

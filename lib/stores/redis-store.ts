@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis'
+import type { RedisStore, RedisStoreOptions } from '../types'
+import { startRedisMirror } from './redis-mirror'
+import { largestCutoff } from './redis-values'
+
+/**
+ * Revokes atomically, in one script: of two renewals of one token on two instances, only
+ * the first gets 1. Nothing is written for tokens that have expired already; every key gets
+ * an absolute expiry (never none), the later of the old and the new one. Then the revocation
+ * is published, for every mirror. KEYS[1] the key; ARGV: cutoff, expiresAt, channel, bare key.
+ */
+const REVOKE_SCRIPT = `
+local cutoff = tonumber(ARGV[1])
+local expiresAt = tonumber(ARGV[2])
+if expiresAt <= tonumber(redis.call('TIME')[1]) then return 1 end
+local current = tonumber(redis.call('GET', KEYS[1]) or '')
+if current ~= nil and current >= cutoff then return 0 end
+local previous = redis.call('EXPIRETIME', KEYS[1])
+if previous > expiresAt then expiresAt = previous end
+redis.call('SET', KEYS[1], ARGV[1], 'EXAT', expiresAt)
+redis.call('PUBLISH', ARGV[3], cjson.encode({ ARGV[4], cutoff, expiresAt }))
+return 1
+`
+
+function fail (message: string): never {
+  throw new TypeError(`fastify-jwt-session: redisStore ${message}`)
+}
+
+function isRedisClient (client: unknown): client is Redis {
+  return typeof client === 'object' && client !== null &&
+    ['eval', 'mget', 'scan', 'duplicate'].every((method) => typeof (client as Record<string, unknown>)[method] === 'function')
+}
+
+/**
+ * A revocation store in Redis, for many instances and for the services downstream.
+ * It takes an ioredis client the host owns (the one `@fastify/redis` decorates) and never
+ * closes it. In `mirror` mode (the default) each process keeps a copy of the revocations,
+ * current through pub/sub, so `authenticate` answers from memory; in `lookup` mode each
+ * request reads Redis once.
+ *
+ * @example
+ * ```ts
+ * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+ * await app.register(jwtAuth, { secret, verifyCredentials, revocationStore: redisStore({ client }) })
+ * ```
+ */
+export function redisStore (options: RedisStoreOptions): RedisStore {
+  if (typeof options !== 'object' || options === null) fail('needs an options object')
+  const { client, prefix = 'jwt-session:', mode = 'mirror', maxEntries = 1_000_000 } = options
+  if (!isRedisClient(client)) fail('client must be an ioredis client')
+  if (typeof prefix !== 'string' || prefix === '') fail('prefix must be a non-empty string')
+  if (mode !== 'mirror' && mode !== 'lookup') fail("mode must be 'mirror' or 'lookup'")
+  const channel = `${prefix}revoked`
+  const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
+
+  async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
+    const revoked = await client.eval(REVOKE_SCRIPT, 1, prefix + key, cutoff, expiresAt, channel, key) === 1
+    // This process sees its own revocation at once, not when the echo arrives.
+    mirror?.record(key, cutoff, expiresAt)
+    return revoked
+  }
+
+  return {
+    revoke,
+    cutoff: mirror === undefined
+      ? async (keys) => largestCutoff(await client.mget(keys.map((key) => prefix + key)))
+      : (keys) => mirror.cutoff(keys),
+    ready: async () => await mirror?.ready(),
+    close: async () => await mirror?.close()
+  }
+}
