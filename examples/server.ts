@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import jwtAuth, { memoryStore, type RevocationStore } from 'fastify-jwt-session'
+import { Redis } from 'ioredis'
+import jwtAuth, { memoryStore, redisStore, type RevocationStore } from 'fastify-jwt-session'
 import { checkCredentials, findUser } from './users'
 
 /** The example's settings, from the environment (see the README). */
@@ -19,10 +20,22 @@ function duration (value: string): string | number {
 }
 
 /**
- * Builds the example server: the plugin's routes, `GET /protected` for any valid token and
- * `GET /admin` for role `admin`. `revocationStore` defaults to the memory store.
+ * The Redis store on a client that fails fast while Redis is away (requests get 503 at once
+ * rather than wait in a queue), closed with the app; the memory store without `REDIS_URL`.
  */
-export async function buildServer (env: ServerEnv = {}, revocationStore: RevocationStore = memoryStore(), options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+function storeFor (app: FastifyInstance, env: ServerEnv): RevocationStore {
+  if (env.REDIS_URL === undefined || env.REDIS_URL === '') return memoryStore()
+  const client = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1000, commandTimeout: 1000 })
+  client.on('error', (error) => app.log.warn({ err: error }, 'Redis connection error'))
+  app.addHook('onClose', async () => { await client.quit() })
+  return redisStore({ client })
+}
+
+/**
+ * Builds the example server: the plugin's routes, `GET /protected` for any valid token and
+ * `GET /admin` for role `admin`. The store comes from `REDIS_URL` unless one is given.
+ */
+export async function buildServer (env: ServerEnv = {}, revocationStore?: RevocationStore, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: true, ...options })
   let secret = env.JWT_SECRET
   if (secret === undefined || secret === '') {
@@ -36,7 +49,7 @@ export async function buildServer (env: ServerEnv = {}, revocationStore: Revocat
     maxSessionAge: duration(env.JWT_MAX_SESSION_AGE ?? '7d'),
     verifyCredentials: checkCredentials,
     loadUser: async (claims) => await findUser(claims.sub),
-    revocationStore
+    revocationStore: revocationStore ?? storeFor(app, env)
   })
 
   app.get('/protected', { onRequest: app.authenticate }, async (request) => ({ status: 'ok', user: request.user.sub }))

@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { buildServer, start } from '../examples/server'
 import { checkCredentials } from '../examples/users'
+import { RedisServer, eventually } from './redis-server'
 
 const env = { JWT_SECRET: 'an-example-secret-of-at-least-32-bytes' }
 
@@ -62,4 +63,27 @@ test('start() listens on HOST and PORT', async (t) => {
   const port = typeof address === 'object' && address !== null ? address.port : 0
   const response = await fetch(`http://127.0.0.1:${port}/@login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'roger', password: 'roger' }) })
   t.equal(response.status, 200)
+})
+
+test('two example servers pointed at one Redis share logouts; Redis down gives 503, back up heals', async (t) => {
+  const redis = await RedisServer.start(t)
+  const redisEnv = { ...env, REDIS_URL: `redis://127.0.0.1:${redis.port}` }
+  const one = await buildServer(redisEnv, undefined, { logger: false })
+  const two = await buildServer(redisEnv, undefined, { logger: false })
+  t.teardown(async () => { await one.close(); await two.close() })
+  const { token } = await loginAs(one, 'roger')
+  const auth = { authorization: `Bearer ${token}` }
+  await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 200)
+  t.equal((await one.inject({ method: 'POST', url: '/@logout', headers: auth })).statusCode, 204)
+  await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 401, 2000)
+  t.pass('the logout at one server is refused by the other')
+
+  const { token: live } = await loginAs(two, 'admin')
+  const liveAuth = { authorization: `Bearer ${live}` }
+  await redis.stop()
+  await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 503, 2000)
+  t.equal((await two.inject({ method: 'POST', url: '/@logout', headers: liveAuth })).statusCode, 503)
+  await redis.run()
+  await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 200, 5000)
+  t.pass('healed without a restart')
 })

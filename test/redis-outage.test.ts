@@ -51,7 +51,7 @@ test('mirror: a revocation published while an instance was cut off is found when
   await store.ready()
   const other = redisStore({ client: await server.admin(), mode: 'lookup' })
   // Cut the mirror's subscription (Redis stays up) and revoke before it reconnects (100 ms later).
-  await (await server.admin()).client('KILL', 'TYPE', 'pubsub')
+  await (await server.admin()).call('CLIENT', 'KILL', 'TYPE', 'pubsub')
   await other.revoke('jti:missed', 42, now() + 60)
   await eventually(async () => { try { return store.cutoff(['jti:missed']) === 42 } catch { return false } })
   t.pass('the mirror reloaded on reconnection and found what it missed')
