@@ -17,6 +17,7 @@ import type {
 import type { FastifyErrorConstructor } from '@fastify/error'
 import type { TSchema } from '@sinclair/typebox'
 import type { Redis } from 'ioredis'
+import type { KeyObject } from 'node:crypto'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -163,11 +164,39 @@ declare namespace fastifyJwtSession {
   /** A duration: seconds as a number, or a string such as `'12h'`, `'15m'`, `'7d'`. */
   export type Duration = number | string
 
-  /** The plugin's options; the README gives each default. */
+  /** An asymmetric key: its public half verifies; with its private half, the first such key signs. */
+  export interface JwtKey {
+    /** Unique among the keys; set as the `kid` header of the tokens this key signs. */
+    kid: string
+    /** ES256 (P-256, recommended), RS256 or PS256 (RSA of 2048 bits or more), or EdDSA (Ed25519). */
+    algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+    /** PEM, or a private KeyObject; only on the service that signs. */
+    privateKey?: string | Buffer | KeyObject
+    /** PEM, or a public KeyObject. */
+    publicKey: string | Buffer | KeyObject
+  }
+
+  /** Verify-only mode against another service's JWKS document. */
+  export interface JwksOptions {
+    /** The document's URL, such as `https://auth.example/.well-known/jwks.json`. */
+    url: string
+    /** Milliseconds a fetch may take before the request gets 503; 2000 by default. */
+    timeout?: number
+    /** How long a fetched key is used before it is fetched again; `'10m'` by default. */
+    maxAge?: Duration
+    /** Least time between fetches caused by tokens with an unknown `kid`; `'30s'` by default. */
+    refetchInterval?: Duration
+  }
+
+  /** The plugin's options; the README gives each default. Exactly one of `secret`, `keys`, `jwks`. */
   export interface JwtSessionOptions {
     /** HMAC key; HS256 needs at least 32 bytes, HS384 48, HS512 64. */
     secret?: string | Buffer
-    /** `'HS256'` by default. */
+    /** Asymmetric keys; the first with a private key signs, every one verifies (rotation). */
+    keys?: JwtKey[]
+    /** Verify-only mode against another service's JWKS document. */
+    jwks?: JwksOptions
+    /** With `secret` only: `'HS256'` by default. */
     algorithm?: 'HS256' | 'HS384' | 'HS512'
     /** Lifetime of each token; `'12h'` by default. */
     expiresIn?: Duration
@@ -272,6 +301,8 @@ declare namespace fastifyJwtSession {
   export const LogoutUnsupportedError: FastifyErrorConstructor
   /** 503 `FST_JWT_SESSION_STORE_UNAVAILABLE`: the store failed or timed out. */
   export const StoreUnavailableError: FastifyErrorConstructor
+  /** 503 `FST_JWT_SESSION_KEYS_UNAVAILABLE`: a verify-only service could not fetch the issuer's JWKS. */
+  export const KeysUnavailableError: FastifyErrorConstructor
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { extractBearerToken } from './bearer'
 import { ForbiddenError } from './errors'
 import type { Revocations } from './revocation'
-import type { TokenService } from './tokens'
+import type { TokenService, VerifiedToken } from './tokens'
 import type { SessionClaims } from './types'
 
 /** A hook for `onRequest` or `preHandler`, in Fastify's callback style (no promise per request). */
@@ -20,8 +20,8 @@ export interface Authenticator {
 
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
 export function createAuthenticator (tokens: TokenService, revocations: Revocations): Authenticator {
-  function authenticate (request: FastifyRequest): SessionClaims | Promise<SessionClaims> {
-    const token = tokens.verify(extractBearerToken(request.headers.authorization))
+  /** Checks the store for a verified token, then sets `request.user`. */
+  function admit (request: FastifyRequest, token: VerifiedToken): SessionClaims | Promise<SessionClaims> {
     const pending = revocations.check(token)
     if (pending === undefined) {
       request.user = token.claims
@@ -31,6 +31,11 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
       request.user = token.claims
       return token.claims
     })
+  }
+
+  function authenticate (request: FastifyRequest): SessionClaims | Promise<SessionClaims> {
+    const token = tokens.verify(extractBearerToken(request.headers.authorization))
+    return token instanceof Promise ? token.then((fetched) => admit(request, fetched)) : admit(request, token)
   }
 
   /** Runs `then` once the request is authenticated, at once when it already is. */

@@ -1,7 +1,8 @@
 import createError, { type FastifyErrorConstructor } from '@fastify/error'
 
 /**
- * Seconds a client is asked to wait (`Retry-After`) when the revocation store is unavailable.
+ * Seconds a client is asked to wait (`Retry-After`) when the revocation store or the
+ * issuer's keys are unavailable.
  */
 export const STORE_RETRY_AFTER_SECONDS = 5
 
@@ -72,6 +73,10 @@ export const LogoutUnsupportedError = defineError(
 /** 503: the revocation store failed or timed out; the request is refused, never let through. */
 export const StoreUnavailableError = defineError(
   'FST_JWT_SESSION_STORE_UNAVAILABLE', 'The revocation store is unavailable; try again later', 503, RETRY_LATER)
+
+/** 503: a verify-only service could not fetch the issuer's JWKS; the request is refused. */
+export const KeysUnavailableError = defineError(
+  'FST_JWT_SESSION_KEYS_UNAVAILABLE', 'The signing keys are unavailable; try again later', 503, RETRY_LATER)
 
 /**
  * A plain 500 that stands in for an error thrown by the host's own callbacks, so that its

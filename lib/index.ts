@@ -24,6 +24,7 @@ export const InvalidCredentialsError = errors.InvalidCredentialsError
 export const ForbiddenError = errors.ForbiddenError
 export const LogoutUnsupportedError = errors.LogoutUnsupportedError
 export const StoreUnavailableError = errors.StoreUnavailableError
+export const KeysUnavailableError = errors.KeysUnavailableError
 
 export type * from './types'
 

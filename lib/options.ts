@@ -2,6 +2,7 @@ import { parse as parseDuration } from '@lukeed/ms'
 import { Kind, Type, type TSchema } from '@sinclair/typebox'
 import type { JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
 import type { FastifyRequest } from 'fastify'
+import { resolveKeys, type ResolvedKey } from './keys'
 
 /** Bytes an HMAC key needs for each algorithm: the hash's output size (RFC 7518 §3.2). */
 const HMAC_KEY_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const
@@ -13,7 +14,7 @@ export type HmacAlgorithm = keyof typeof HMAC_KEY_BYTES
 export const DEFAULT_CLOCK_TOLERANCE = 5
 
 const KNOWN_OPTIONS = new Set([
-  'secret', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
+  'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
   'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes'
 ])
 const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks'] as const
@@ -25,13 +26,33 @@ const DEFAULT_CREDENTIALS_SCHEMA = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 1024 })
 }, { additionalProperties: false })
 
+/** A verify-only service's view of another service's JWKS document. */
+export interface ResolvedJwks {
+  readonly url: string
+  /** Milliseconds a fetch may take. */
+  readonly timeout: number
+  /** Milliseconds a fetched key is used before it is fetched again. */
+  readonly maxAge: number
+  /** Least milliseconds between fetches caused by unknown kids. */
+  readonly refetchInterval: number
+}
+
+/** Where the keys come from: a shared secret, configured key pairs, or an issuer's JWKS. */
+export type KeySource =
+  | { readonly kind: 'secret', readonly secret: Buffer, readonly algorithm: HmacAlgorithm }
+  | { readonly kind: 'keys', readonly keys: readonly ResolvedKey[] }
+  | { readonly kind: 'jwks', readonly jwks: ResolvedJwks }
+
+const JWKS_FIELDS = new Set(['url', 'timeout', 'maxAge', 'refetchInterval'])
+
 /** Where each route is registered; `false` when it is off. */
 export type ResolvedRoutes = Readonly<Record<typeof ROUTE_NAMES[number], string | false>>
 
 /** The options once validated and defaulted; the rest of the plugin reads only this. */
 export interface ResolvedOptions {
-  readonly secret: Buffer
-  readonly algorithm: HmacAlgorithm
+  readonly keySource: KeySource
+  /** No key here signs: no login, renew or logout route, no JWKS. */
+  readonly verifyOnly: boolean
   /** Token lifetime, seconds. */
   readonly expiresIn: number
   /** Renewal limit from `auth_time`, seconds, or `Infinity`. */
@@ -83,6 +104,45 @@ function optionalString (name: string, value: unknown): string | undefined {
   return value as string | undefined
 }
 
+function resolveJwks (jwks: unknown): ResolvedJwks {
+  if (!isPlainObject(jwks)) fail('jwks must be an object such as { url }')
+  for (const key of Object.keys(jwks)) {
+    if (!JWKS_FIELDS.has(key)) fail(`jwks.${key} is not a known jwks option`)
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(jwks.url as string)
+  } catch {}
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail('jwks.url must be an http(s) URL')
+  const timeout: unknown = jwks.timeout ?? 2000
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) fail('jwks.timeout must be a positive whole number of milliseconds')
+  return Object.freeze({
+    url: url.href,
+    timeout,
+    maxAge: toSeconds('jwks.maxAge', jwks.maxAge ?? '10m') * 1000,
+    refetchInterval: toSeconds('jwks.refetchInterval', jwks.refetchInterval ?? '30s') * 1000
+  })
+}
+
+function resolveKeySource (options: JwtSessionOptions): KeySource {
+  const given = (['secret', 'keys', 'jwks'] as const).filter((name) => options[name] !== undefined)
+  if (given.length === 0) fail('one of secret, keys or jwks is required')
+  if (given.length > 1) fail(`${given.join(' and ')} cannot be used together: choose one`)
+  if (options.secret === undefined && options.algorithm !== undefined) {
+    fail('algorithm goes with secret only: with keys or jwks, each key names its own')
+  }
+  if (options.keys !== undefined) {
+    try {
+      return { kind: 'keys', keys: resolveKeys(options.keys) }
+    } catch (error) {
+      fail((error as Error).message)
+    }
+  }
+  if (options.jwks !== undefined) return { kind: 'jwks', jwks: resolveJwks(options.jwks) }
+  const algorithm = resolveAlgorithm(options.algorithm)
+  return { kind: 'secret', algorithm, secret: resolveSecret(options.secret, algorithm) }
+}
+
 function resolveAlgorithm (algorithm: unknown): HmacAlgorithm {
   if (algorithm === undefined) return 'HS256'
   if (typeof algorithm !== 'string' || !Object.hasOwn(HMAC_KEY_BYTES, algorithm)) {
@@ -92,7 +152,6 @@ function resolveAlgorithm (algorithm: unknown): HmacAlgorithm {
 }
 
 function resolveSecret (secret: unknown, algorithm: HmacAlgorithm): Buffer {
-  if (secret === undefined) fail('secret is required')
   if (typeof secret !== 'string' && !Buffer.isBuffer(secret)) fail('secret must be a string or a Buffer')
   const key = Buffer.from(secret)
   const needed = HMAC_KEY_BYTES[algorithm]
@@ -131,6 +190,25 @@ function resolveRoutes (routes: unknown): ResolvedRoutes {
 }
 
 /**
+ * A verify-only service (a JWKS, or keys with no private key) has no route that signs:
+ * asking for one, or for what only those routes use, is a mistake worth naming.
+ */
+function resolveVerifyOnlyRoutes (options: JwtSessionOptions): ResolvedRoutes {
+  const why = 'this service only verifies tokens (no configured key signs)'
+  for (const name of ['verifyCredentials', 'loadUser'] as const) {
+    if (options[name] !== undefined) fail(`${name} has no use: ${why}`)
+  }
+  const routes = options.routes
+  if (isPlainObject(routes)) {
+    for (const name of ['login', 'renew', 'logout'] as const) {
+      if (typeof routes[name] === 'string') fail(`routes.${name} cannot be served: ${why}`)
+    }
+  }
+  resolveRoutes(routes)
+  return { login: false, renew: false, logout: false, jwks: false }
+}
+
+/**
  * Validates the plugin options once, at registration, and returns them defaulted and frozen.
  * Throws an {@link OptionError} naming the option at the first problem; never mutates `options`.
  */
@@ -140,8 +218,8 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     if (!KNOWN_OPTIONS.has(key)) fail(`${key} is not a known option`)
   }
 
-  const algorithm = resolveAlgorithm(options.algorithm)
-  const secret = resolveSecret(options.secret, algorithm)
+  const keySource = resolveKeySource(options)
+  const verifyOnly = keySource.kind === 'jwks' || (keySource.kind === 'keys' && !keySource.keys.some((key) => key.privateKey !== undefined))
 
   const expiresIn = toSeconds('expiresIn', options.expiresIn ?? '12h')
   const maxSessionAge = options.maxSessionAge === false ? Infinity : toSeconds('maxSessionAge', options.maxSessionAge ?? '7d')
@@ -158,15 +236,15 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
   const credentialsSchema: unknown = options.credentialsSchema ?? DEFAULT_CREDENTIALS_SCHEMA
   if (!isPlainObject(credentialsSchema) || !(Kind in credentialsSchema)) fail('credentialsSchema must be a TypeBox schema')
 
-  const routes = resolveRoutes(options.routes)
+  const routes = verifyOnly ? resolveVerifyOnlyRoutes(options) : resolveRoutes(options.routes)
   const verifyCredentials = optionalFunction<ResolvedOptions['verifyCredentials']>('verifyCredentials', options.verifyCredentials)
   if (routes.login !== false && verifyCredentials === undefined) {
     fail('verifyCredentials is required while the login route is on (set routes.login to false to turn it off)')
   }
 
   return Object.freeze({
-    secret,
-    algorithm,
+    keySource,
+    verifyOnly,
     expiresIn,
     maxSessionAge,
     clockTolerance,

@@ -5,11 +5,15 @@ import { resolveOptions } from './options'
 import { createRevocations } from './revocation'
 import { registerRoutes } from './routes'
 import { createTokenService } from './tokens'
+import { createLocalKeyring } from './keyring'
+import { createRemoteKeyring } from './remote-keyring'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
 async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions): Promise<void> {
   const options = resolveOptions(rawOptions)
-  const tokens = createTokenService(options)
+  const { keySource } = options
+  const keyring = keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, options) : createLocalKeyring(keySource, options)
+  const tokens = createTokenService(options, keyring)
   const revocations = createRevocations(options)
   const authenticator = createAuthenticator(tokens, revocations)
 
@@ -24,7 +28,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   const api: JwtAuthApi = {
     sign: (user: SessionUser) => tokens.sign(user),
     async verify (token: string) {
-      const verified = tokens.verify(token)
+      const verified = await tokens.verify(token)
       await revocations.check(verified)
       return verified.claims
     },
@@ -35,7 +39,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   }
   fastify.decorate('jwtAuth', Object.freeze(api))
 
-  registerRoutes(fastify, { options, tokens, revocations, authenticator })
+  registerRoutes(fastify, { options, tokens, revocations, authenticator, keyring })
 }
 
 /**

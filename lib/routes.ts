@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Authenticator } from './authenticate'
+import type { Keyring } from './keyring'
 import { InvalidCredentialsError, RevokedTokenError, SessionTooOldError, internalError } from './errors'
 import type { ResolvedOptions } from './options'
 import type { Revocations } from './revocation'
-import { BEARER_SECURITY, BearerHeaders, LogoutBody, TokenResponse, errorResponses } from './schemas'
+import { BEARER_SECURITY, BearerHeaders, JwksResponse, LogoutBody, TokenResponse, errorResponses } from './schemas'
 import type { TokenService } from './tokens'
 import type { Credentials, SessionClaims, SessionUser } from './types'
 import { strictValidatorCompiler } from './validation'
@@ -14,7 +15,14 @@ export interface RouteContext {
   readonly tokens: TokenService
   readonly revocations: Revocations
   readonly authenticator: Authenticator
+  readonly keyring: Keyring
 }
+
+/**
+ * How long clients and proxies may keep the JWKS document. Rotation waits for it: publish a
+ * new key this long before signing with it (the README gives the steps).
+ */
+const JWKS_MAX_AGE_SECONDS = 300
 
 const TAGS = ['authentication']
 
@@ -42,9 +50,9 @@ function userFromClaims (claims: SessionClaims): SessionUser {
   return { sub, roles: [...roles], claims: extra }
 }
 
-/** Registers `POST /@login`, `POST /@login-renew` and `POST /@logout` where the options put them. */
+/** Registers `POST /@login`, `POST /@login-renew`, `POST /@logout` and the JWKS where the options put them. */
 export function registerRoutes (fastify: FastifyInstance, context: RouteContext): void {
-  const { options, tokens, revocations, authenticator } = context
+  const { options, tokens, revocations, authenticator, keyring } = context
   const { routes, verifyCredentials, loadUser, maxSessionAge, credentialsSchema } = options
   const hasStore = options.revocationStore !== undefined
 
@@ -110,6 +118,20 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
       const body = request.body as { all?: boolean } | undefined
       await (body?.all === true ? revocations.revokeSubject(claims.sub) : revocations.revokeSession(claims))
       return reply.code(204).send()
+    })
+  }
+
+  const jwks = keyring.jwks
+  if (routes.jwks !== false && jwks !== undefined) {
+    fastify.get(routes.jwks, {
+      schema: {
+        summary: 'The public keys that verify this service\'s tokens (RFC 7517)',
+        tags: TAGS,
+        response: { 200: JwksResponse }
+      }
+    }, async (_request, reply) => {
+      reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
+      return jwks
     })
   }
 }

@@ -18,6 +18,16 @@ export const BearerHeaders = Type.Object({
   authorization: Type.Optional(Type.String({ description: 'Bearer <token>' }))
 })
 
+/** A JWKS document of public signing keys (RFC 7517 §5), for OpenAPI. */
+export const JwksResponse = Type.Object({
+  keys: Type.Array(Type.Object({
+    kty: Type.String(),
+    kid: Type.String(),
+    alg: Type.String(),
+    use: Type.Literal('sig')
+  }, { additionalProperties: true, description: 'A public key; never any private part' }))
+})
+
 /** The optional logout body. */
 export const LogoutBody = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'Revoke every token of this user issued until now' }))

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import { TokenError } from 'fast-jwt'
 import { LruMap } from 'toad-cache'
 import { ExpiredTokenError, InvalidTokenError } from './errors'
+import type { Keyring, Verifier } from './keyring'
 import type { ResolvedOptions } from './options'
 import type { SessionClaims, SessionUser } from './types'
 
@@ -38,8 +39,11 @@ export interface VerifiedToken {
 export interface TokenService {
   /** Signs a token for `user`; a new session starts unless `session` continues one. */
   sign (user: SessionUser, session?: Session): string
-  /** Verifies `token` and answers its claims, or throws the documented error. */
-  verify (token: string): VerifiedToken
+  /**
+   * Verifies `token` and answers its claims, or throws the documented error; a promise only
+   * while a verify-only service fetches a key it has not seen.
+   */
+  verify (token: string): VerifiedToken | Promise<VerifiedToken>
 }
 
 /** 128 random bits, base64url: unguessable ids for `jti` and `sid` (RFC 7519 §4.1.7). */
@@ -87,35 +91,28 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
   return Object.freeze(roles === payload.roles ? payload : { ...payload, roles }) as SessionClaims
 }
 
+/** Maps whatever a verifier throws to the documented error: every throw is a refusal. */
+function refusal (error: unknown): Error {
+  // fast-jwt and node:crypto throw on some malformed input; none of that may become a 500.
+  return (error instanceof TokenError && error.code === TokenError.codes.expired) ? new ExpiredTokenError() : new InvalidTokenError()
+}
+
 /**
- * Builds the signer and the verifier once, from the resolved options.
- * Verification is stricter than fast-jwt's defaults: one algorithm, `exp`, `iat`, `jti`,
- * `sub`, `sid` and `auth_time` required, and every library error mapped to our codes.
+ * Builds the token service once, from the resolved options and the keys. Verification is
+ * stricter than fast-jwt's defaults (see `createStrictVerifier` and `checkClaims`), and a
+ * token verified once is kept, so that one reused across requests costs a map lookup.
  */
-export function createTokenService (options: ResolvedOptions): TokenService {
-  const { secret, algorithm, expiresIn, maxSessionAge, issuer, audience, clockTolerance } = options
-  const signer = createSigner({ key: secret, algorithm })
-  const requiredClaims = ['exp', 'iat', 'jti', 'sub', 'sid', 'auth_time']
-  if (issuer !== undefined) requiredClaims.push('iss')
-  if (audience !== undefined) requiredClaims.push('aud')
-  const verifier = createVerifier({
-    key: secret,
-    algorithms: [algorithm],
-    requiredClaims,
-    allowedIss: issuer,
-    allowedAud: audience,
-    clockTolerance: clockTolerance * 1000,
-    cache: false,
-    complete: true
-  })
+export function createTokenService (options: ResolvedOptions, keyring: Keyring): TokenService {
+  const { expiresIn, maxSessionAge, issuer, audience, clockTolerance } = options
   // Keyed on the exact token string: another spelling of the same signature is verified anew.
   const verified = new LruMap<VerifiedToken>(VERIFIED_CACHE_SIZE)
 
   function sign (user: SessionUser, session?: Session): string {
+    if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
     assertSessionUser(user)
     const iat = Math.floor(Date.now() / 1000)
     const authTime = session?.auth_time ?? iat
-    return signer({
+    return keyring.sign({
       ...user.claims,
       sub: user.sub,
       roles: user.roles ?? [],
@@ -129,7 +126,22 @@ export function createTokenService (options: ResolvedOptions): TokenService {
     })
   }
 
-  function verify (token: string): VerifiedToken {
+  /** Verifies with the chosen verifier, checks what fast-jwt does not, and remembers the result. */
+  function check (token: string, verifier: Verifier, now: number): VerifiedToken {
+    let decoded: ReturnType<Verifier>
+    try {
+      decoded = verifier(token)
+    } catch (error) {
+      throw refusal(error)
+    }
+    if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header)) throw new InvalidTokenError()
+    const claims = checkClaims(decoded.payload, options, Math.floor(now / 1000))
+    const result = Object.freeze({ claims, revocationKeys: revocationKeys(claims) })
+    verified.set(token, result)
+    return result
+  }
+
+  function verify (token: string): VerifiedToken | Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
     const now = Date.now()
     const hit = verified.get(token)
@@ -138,18 +150,9 @@ export function createTokenService (options: ResolvedOptions): TokenService {
       if ((hit.claims.exp + clockTolerance) * 1000 < now) throw new ExpiredTokenError()
       return hit
     }
-    let decoded: { header: Record<string, unknown>, payload: Record<string, unknown> }
-    try {
-      decoded = verifier(token)
-    } catch (error) {
-      // Every throw is a refusal: fast-jwt and node:crypto throw on some malformed input.
-      throw (error instanceof TokenError && error.code === TokenError.codes.expired) ? new ExpiredTokenError() : new InvalidTokenError()
-    }
-    if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header)) throw new InvalidTokenError()
-    const claims = checkClaims(decoded.payload, options, Math.floor(now / 1000))
-    const result = Object.freeze({ claims, revocationKeys: revocationKeys(claims) })
-    verified.set(token, result)
-    return result
+    const verifier = keyring.verifierFor(token)
+    if (typeof verifier === 'function') return check(token, verifier, now)
+    return verifier.then((fetched) => check(token, fetched, Date.now()))
   }
 
   return { sign, verify }

@@ -3,6 +3,6 @@
  * them from there so that the two can never drift apart.
  */
 export type {
-  AuthHook, Credentials, Duration, JwtAuthApi, JwtSessionOptions, MemoryStore, MemoryStoreOptions,
+  AuthHook, Credentials, Duration, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreOptions,
   RedisStore, RedisStoreOptions, RevocationStore, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'

@@ -13,7 +13,7 @@ async function register (t: { teardown (fn: () => unknown): void }, options: unk
 const base = { secret: SECRET, verifyCredentials }
 
 const refused: Array<[string, unknown, RegExp]> = [
-  ['no secret', { verifyCredentials }, /secret is required/],
+  ['no key at all', { verifyCredentials }, /one of secret, keys or jwks is required/],
   ['a secret of the wrong type', { ...base, secret: 42 }, /secret must be a string or a Buffer/],
   ['a 31-byte secret for HS256', { ...base, secret: 'x'.repeat(31) }, /secret must be at least 32 bytes for HS256, got 31/],
   ['a 32-byte secret for HS384', { ...base, secret: 'x'.repeat(32), algorithm: 'HS384' }, /secret must be at least 48 bytes for HS384/],

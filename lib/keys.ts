@@ -1,0 +1,114 @@
+import { KeyObject, createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
+
+/** The asymmetric algorithms the plugin signs and verifies with. */
+export const ASYMMETRIC_ALGORITHMS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
+
+/** One of {@link ASYMMETRIC_ALGORITHMS}. */
+export type AsymmetricAlgorithm = typeof ASYMMETRIC_ALGORITHMS[number]
+
+/** RSA keys shorter than this are refused (RFC 7518 §3.3, §3.5). */
+const MIN_RSA_BITS = 2048
+
+const KEY_FIELDS = new Set(['kid', 'algorithm', 'privateKey', 'publicKey'])
+
+/** A configured key once checked: a public key, and the private one if this key signs. */
+export interface ResolvedKey {
+  readonly kid: string
+  readonly algorithm: AsymmetricAlgorithm
+  readonly publicKey: KeyObject
+  readonly privateKey: KeyObject | undefined
+}
+
+/** Why a key cannot serve `algorithm`, or undefined when it can. */
+export function keyMismatch (key: KeyObject, algorithm: string): string | undefined {
+  const type = key.asymmetricKeyType
+  const details = key.asymmetricKeyDetails ?? {}
+  switch (algorithm) {
+    case 'ES256':
+      return type === 'ec' && details.namedCurve === 'prime256v1' ? undefined : 'ES256 needs an EC key on the P-256 curve'
+    case 'RS256':
+    case 'PS256':
+      if (type !== 'rsa' && !(algorithm === 'PS256' && type === 'rsa-pss')) return `${algorithm} needs an RSA key`
+      return (details.modulusLength ?? 0) >= MIN_RSA_BITS ? undefined : `${algorithm} needs an RSA key of at least ${MIN_RSA_BITS} bits, got ${details.modulusLength}`
+    case 'EdDSA':
+      return type === 'ed25519' ? undefined : 'EdDSA needs an Ed25519 key'
+    default:
+      return `algorithm must be one of ${ASYMMETRIC_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`
+  }
+}
+
+/** Whether `material` parses as a private key: then it does not belong where a public one goes. */
+function isPrivateKeyMaterial (material: unknown): boolean {
+  if (material instanceof KeyObject) return material.type === 'private'
+  try {
+    createPrivateKey(material as string)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function toPublicKey (material: unknown, name: string): KeyObject {
+  if (isPrivateKeyMaterial(material)) throw new TypeError(`${name}.publicKey is a private key: give the public key`)
+  try {
+    const key = material instanceof KeyObject ? material : createPublicKey(material as string)
+    if (key.type !== 'public') throw new TypeError('not a public key')
+    return key
+  } catch {
+    throw new TypeError(`${name}.publicKey must be a PEM public key or a public KeyObject`)
+  }
+}
+
+function toPrivateKey (material: unknown, name: string): KeyObject {
+  try {
+    const key = material instanceof KeyObject ? material : createPrivateKey(material as string)
+    if (key.type !== 'private') throw new TypeError('not a private key')
+    return key
+  } catch {
+    throw new TypeError(`${name}.privateKey must be a PEM private key or a private KeyObject`)
+  }
+}
+
+function sameKey (a: KeyObject, b: KeyObject): boolean {
+  return a.export({ type: 'spki', format: 'der' }).equals(b.export({ type: 'spki', format: 'der' }))
+}
+
+function resolveKey (entry: unknown, index: number): ResolvedKey {
+  const where = `keys[${index}]`
+  if (typeof entry !== 'object' || entry === null) throw new TypeError(`${where} must be an object`)
+  const { kid, algorithm, privateKey, publicKey } = entry as Record<string, unknown>
+  for (const field of Object.keys(entry)) {
+    if (!KEY_FIELDS.has(field)) throw new TypeError(`${where}.${field} is not a known key field`)
+  }
+  if (typeof kid !== 'string' || kid === '') throw new TypeError(`${where}.kid must be a non-empty string`)
+  const name = `keys[${index}] (kid "${kid}")`
+  const publicObject = toPublicKey(publicKey, name)
+  const mismatch = keyMismatch(publicObject, String(algorithm))
+  if (mismatch !== undefined) throw new TypeError(`${name}: ${mismatch}`)
+  const privateObject = privateKey === undefined ? undefined : toPrivateKey(privateKey, name)
+  if (privateObject !== undefined && !sameKey(createPublicKey(privateObject), publicObject)) {
+    throw new TypeError(`${name}.privateKey does not match its publicKey`)
+  }
+  return Object.freeze({ kid, algorithm: algorithm as AsymmetricAlgorithm, publicKey: publicObject, privateKey: privateObject })
+}
+
+/**
+ * Checks the `keys` option: each key's algorithm is supported and fits the key (P-256 for
+ * ES256, RSA of 2048 bits or more, Ed25519), a private key matches its public key, and
+ * every `kid` is unique. Throws a TypeError naming the key.
+ */
+export function resolveKeys (keys: unknown): readonly ResolvedKey[] {
+  if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('keys must be a non-empty array')
+  const resolved = keys.map(resolveKey)
+  const seen = new Set<string>()
+  for (const key of resolved) {
+    if (seen.has(key.kid)) throw new TypeError(`keys: kid "${key.kid}" is used twice`)
+    seen.add(key.kid)
+  }
+  return Object.freeze(resolved)
+}
+
+/** A public key as a JWK for the JWKS document: never any private part. */
+export function toPublicJwk (key: ResolvedKey): JsonWebKey {
+  return { ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, alg: key.algorithm, use: 'sig' }
+}
