@@ -22,14 +22,16 @@ export interface ResolvedKey {
 /** Why a key cannot serve `algorithm`, or undefined when it can. */
 export function keyMismatch (key: KeyObject, algorithm: string): string | undefined {
   const type = key.asymmetricKeyType
-  const details = key.asymmetricKeyDetails ?? {}
+  // Set on every asymmetric key; a secret KeyObject never gets here.
+  const details = key.asymmetricKeyDetails as NonNullable<KeyObject['asymmetricKeyDetails']>
   switch (algorithm) {
     case 'ES256':
       return type === 'ec' && details.namedCurve === 'prime256v1' ? undefined : 'ES256 needs an EC key on the P-256 curve'
     case 'RS256':
     case 'PS256':
-      if (type !== 'rsa' && !(algorithm === 'PS256' && type === 'rsa-pss')) return `${algorithm} needs an RSA key`
-      return (details.modulusLength ?? 0) >= MIN_RSA_BITS ? undefined : `${algorithm} needs an RSA key of at least ${MIN_RSA_BITS} bits, got ${details.modulusLength}`
+      // A plain RSA key serves both; an RSA-PSS-only key is refused, as fast-jwt cannot import it.
+      if (type !== 'rsa') return `${algorithm} needs an RSA key (an RSA-PSS-only key will not do)`
+      return details.modulusLength as number >= MIN_RSA_BITS ? undefined : `${algorithm} needs an RSA key of at least ${MIN_RSA_BITS} bits, got ${details.modulusLength}`
     case 'EdDSA':
       return type === 'ed25519' ? undefined : 'EdDSA needs an Ed25519 key'
     default:

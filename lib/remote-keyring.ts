@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto'
 import buildGetJwks from 'get-jwks'
+import { LruMap } from 'toad-cache'
 import { InvalidTokenError, KeysUnavailableError } from './errors'
 import { createStrictVerifier, tokenHeader, type Keyring, type Verifier } from './keyring'
 import { ASYMMETRIC_ALGORITHMS, keyMismatch } from './keys'
@@ -14,13 +15,18 @@ interface FetchedKey {
 /** get-jwks' answer for "the issuer publishes no such key"; every other failure means "cannot tell now". */
 const JWK_NOT_FOUND = 'JWK_NOT_FOUND'
 
+/** Kids the issuer was asked about and does not publish, remembered for `refetchInterval`. */
+const ABSENT_KIDS_REMEMBERED = 1000
+
 /**
  * The keyring of a verify-only service that trusts another service's JWKS document.
  *
  * Keys are fetched with get-jwks when a token names a `kid` not seen yet, and kept for
  * `maxAge`; after that the old key goes on serving while a fresh copy is fetched. Fetches
  * for unknown kids are at most one per `refetchInterval`, so tokens with made-up kids cannot
- * make this service hammer the issuer. Each fetch has its own `AbortSignal.timeout`: Node's
+ * make this service hammer the issuer. A kid the issuer said it does not publish is refused
+ * (401) for that interval; a kid that cannot be asked about yet gets 503, as when the issuer
+ * is unreachable: the token may well be good, so the client should retry, not log out. Each fetch has its own `AbortSignal.timeout`: Node's
  * fetch ignores get-jwks' `timeout` option, and an issuer that never answers must give a 503,
  * not a hang. A JWKS that cannot be fetched gives 503 (fail closed); the next request after
  * the issuer is back fetches again.
@@ -31,6 +37,7 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
   const jwksPath = `${url.pathname}${url.search}`
   const keys = new Map<string, FetchedKey>()
   const pending = new Map<string, Promise<Verifier>>()
+  const absent = new LruMap<number>(ABSENT_KIDS_REMEMBERED)
   let lastFetchAt = -Infinity
 
   async function fetchKey (kid: string, alg: string): Promise<Verifier> {
@@ -42,6 +49,7 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
     } catch (error) {
       if ((error as { code?: unknown }).code === JWK_NOT_FOUND) {
         keys.delete(kid)
+        absent.set(kid, Date.now())
         throw new InvalidTokenError()
       }
       throw new KeysUnavailableError({ cause: error })
@@ -80,7 +88,10 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
       const now = Date.now()
       const known = keys.get(kid)
       if (known === undefined) {
-        if (now - lastFetchAt < jwks.refetchInterval && !pending.has(kid)) throw new InvalidTokenError()
+        if (now - (absent.get(kid) ?? -Infinity) < jwks.refetchInterval) throw new InvalidTokenError()
+        if (now - lastFetchAt < jwks.refetchInterval && !pending.has(kid)) {
+          throw new KeysUnavailableError({ cause: new Error(`kid "${kid}" cannot be looked up before the refetch interval has passed`) })
+        }
         return fetchOnce(kid, alg as string)
       }
       if (now - known.fetchedAt > jwks.maxAge && !pending.has(kid)) {

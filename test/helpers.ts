@@ -27,7 +27,7 @@ export async function verifyCredentials ({ login, password }: { login: string, p
 }
 
 /**
- * A real Fastify app with the plugin, a memory store, `/me` (any valid token) and
+ * A real Fastify app with the plugin (the test secret unless `keys` or `jwks` is given), a memory store, `/me` (any valid token) and
  * `/admin` (role admin), and whatever `extend` adds. Closed after the test.
  */
 export async function buildApp (
@@ -37,7 +37,8 @@ export async function buildApp (
 ): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(jwtAuth, { secret: SECRET, verifyCredentials, revocationStore: memoryStore(), ...options })
+  const secret = options.keys === undefined && options.jwks === undefined ? { secret: SECRET } : {}
+  await app.register(jwtAuth, { ...secret, verifyCredentials, revocationStore: memoryStore(), ...options })
   app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
   app.get('/admin', { onRequest: [app.authenticate, app.requireRoles('admin')] }, async (request) => ({ sub: request.user.sub }))
   extend(app)
