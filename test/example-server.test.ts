@@ -75,15 +75,15 @@ test('two example servers pointed at one Redis share logouts; Redis down gives 5
   const auth = { authorization: `Bearer ${token}` }
   await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 200)
   t.equal((await one.inject({ method: 'POST', url: '/@logout', headers: auth })).statusCode, 204)
-  await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 401, 2000)
+  await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 401)
   t.pass('the logout at one server is refused by the other')
 
   const { token: live } = await loginAs(two, 'admin')
   const liveAuth = { authorization: `Bearer ${live}` }
   await redis.stop()
-  await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 503, 2000)
+  await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 503)
   t.equal((await two.inject({ method: 'POST', url: '/@logout', headers: liveAuth })).statusCode, 503)
   await redis.run()
-  await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 200, 5000)
+  await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 200)
   t.pass('healed without a restart')
 })

@@ -86,8 +86,11 @@ export async function connected (client: Redis): Promise<void> {
   if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve))
 }
 
-/** Polls `check` every 10 ms until it is true; answers the milliseconds it took, or throws after `limit`. */
-export async function eventually (check: () => Promise<boolean>, limit = 5000): Promise<number> {
+/**
+ * Polls `check` every 10 ms until it is true, and answers the milliseconds it took. The limit
+ * only stops a test that would otherwise wait for ever: it is no performance bound.
+ */
+export async function eventually (check: () => Promise<boolean>, limit = 10_000): Promise<number> {
   const started = Date.now()
   while (!await check()) {
     if (Date.now() - started > limit) throw new Error(`not true within ${limit} ms`)
