@@ -27,7 +27,8 @@ function storeFor (app: FastifyInstance, env: ServerEnv): RevocationStore {
   if (env.REDIS_URL === undefined || env.REDIS_URL === '') return memoryStore()
   const client = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1000, commandTimeout: 1000 })
   client.on('error', (error) => app.log.warn({ err: error }, 'Redis connection error'))
-  app.addHook('onClose', async () => { await client.quit() })
+  // quit() waits for pending replies, and fails while the client is reconnecting: then just drop it.
+  app.addHook('onClose', async () => { await client.quit().catch(() => client.disconnect()) })
   return redisStore({ client })
 }
 

@@ -40,6 +40,12 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorate('jwtAuth', Object.freeze(api))
 
   registerRoutes(fastify, { options, tokens, revocations, authenticator, keyring })
+
+  // A store that holds resources of its own (the Redis mirror's connection) is closed with the
+  // app; the host's own clients are the host's to close.
+  const store = options.revocationStore as { close?: unknown } | undefined
+  const close = store?.close
+  if (typeof close === 'function') fastify.addHook('onClose', async () => { await close.call(store) })
 }
 
 /**

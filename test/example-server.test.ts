@@ -73,7 +73,8 @@ test('two example servers pointed at one Redis share logouts; Redis down gives 5
   t.teardown(async () => { await one.close(); await two.close() })
   const { token } = await loginAs(one, 'roger')
   const auth = { authorization: `Bearer ${token}` }
-  await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 200)
+  // Each mirror answers 503 until it has loaded; wait for both.
+  for (const app of [one, two]) await eventually(async () => (await app.inject({ url: '/protected', headers: auth })).statusCode === 200)
   t.equal((await one.inject({ method: 'POST', url: '/@logout', headers: auth })).statusCode, 204)
   await eventually(async () => (await two.inject({ url: '/protected', headers: auth })).statusCode === 401)
   t.pass('the logout at one server is refused by the other')
@@ -86,4 +87,7 @@ test('two example servers pointed at one Redis share logouts; Redis down gives 5
   await redis.run()
   await eventually(async () => (await one.inject({ url: '/protected', headers: liveAuth })).statusCode === 200)
   t.pass('healed without a restart')
+  await redis.stop()
+  await one.close()
+  t.pass('the app closes even while its Redis client cannot reach Redis')
 })
