@@ -44,10 +44,10 @@ test('CommonJS: require() is the plugin, with .default, .jwtAuth, .memoryStore a
 
 test('ESM: the default import and the named imports', async (t) => {
   const out = await node(`
-    import jwtAuth, { jwtAuth as named, memoryStore, InvalidTokenError, StoreUnavailableError } from 'fastify-jwt-session'
-    console.log(JSON.stringify({ same: jwtAuth === named, store: typeof memoryStore, codes: [new InvalidTokenError().code, new StoreUnavailableError().statusCode] }))
+    import jwtAuth, { jwtAuth as named, memoryStore, redisStore, InvalidTokenError, StoreUnavailableError, KeysUnavailableError } from 'fastify-jwt-session'
+    console.log(JSON.stringify({ same: jwtAuth === named, stores: [typeof memoryStore, typeof redisStore], codes: [new InvalidTokenError().code, new StoreUnavailableError().statusCode, new KeysUnavailableError().code] }))
   `, 'module')
-  t.same(JSON.parse(out), { same: true, store: 'function', codes: ['FST_JWT_SESSION_INVALID_TOKEN', 503] })
+  t.same(JSON.parse(out), { same: true, stores: ['function', 'function'], codes: ['FST_JWT_SESSION_INVALID_TOKEN', 503, 'FST_JWT_SESSION_KEYS_UNAVAILABLE'] })
   const served = await node(`import Fastify from 'fastify'; import plugin, { memoryStore } from 'fastify-jwt-session'; ${CONSUMER}`, 'module')
   t.equal(served, 'ann')
 })

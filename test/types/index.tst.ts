@@ -2,9 +2,11 @@ import Fastify, { type FastifyInstance, type onRequestHookHandler, type preHandl
 import { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { describe, expect, test } from 'tstyche'
+import { generateKeyPairSync } from 'node:crypto'
+import { Redis } from 'ioredis'
 import jwtAuth, {
-  jwtAuth as named, memoryStore, InvalidTokenError, OptionError,
-  type JwtSessionOptions, type RevocationStore, type SessionClaims, type SessionUser
+  jwtAuth as named, memoryStore, redisStore, InvalidTokenError, KeysUnavailableError, OptionError,
+  type JwtKey, type JwtSessionOptions, type RedisStore, type RevocationStore, type SessionClaims, type SessionUser
 } from 'fastify-jwt-session'
 
 declare module 'fastify-jwt-session' {
@@ -73,7 +75,27 @@ describe('decorators', () => {
   })
 })
 
+describe('keys and verify-only modes', () => {
+  test('keys take PEM strings or KeyObjects; jwks takes a url', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    expect(app.register(jwtAuth, { keys: [{ kid: 'a', algorithm: 'ES256', privateKey, publicKey }], verifyCredentials: async () => null })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { keys: [{ kid: 'a', algorithm: 'EdDSA', publicKey: '-----BEGIN PUBLIC KEY-----' }] })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { jwks: { url: 'https://id.example/.well-known/jwks.json', maxAge: '5m' } })).type.not.toRaiseError()
+    expect<JwtKey>().type.not.toBeAssignableFrom({ kid: 'a', algorithm: 'HS256', publicKey: 'pem' })
+    expect<JwtKey>().type.not.toBeAssignableFrom({ algorithm: 'ES256', publicKey: 'pem' })
+    expect(app.register(jwtAuth, { jwks: { href: 'https://id.example' } })).type.toRaiseError()
+  })
+})
+
 describe('stores and errors', () => {
+  test('redisStore takes an ioredis client and answers a store with ready() and close()', () => {
+    const store = redisStore({ client: new Redis({ lazyConnect: true }), mode: 'lookup' })
+    expect(store).type.toBe<RedisStore>()
+    expect(store.ready()).type.toBe<Promise<void>>()
+    expect(redisStore({ client: {} })).type.toRaiseError()
+    expect(redisStore({ client: new Redis({ lazyConnect: true }), mode: 'cache' })).type.toRaiseError()
+  })
+
   test('a store is two methods, synchronous or not', () => {
     expect<RevocationStore>().type.toBeAssignableFrom({ revoke: () => true, cutoff: () => undefined })
     expect<RevocationStore>().type.toBeAssignableFrom({ revoke: async () => true, cutoff: async () => 12 })
@@ -85,6 +107,7 @@ describe('stores and errors', () => {
     const error: unknown = new InvalidTokenError()
     if (error instanceof InvalidTokenError) expect(error.code).type.toBe<string>()
     expect(new OptionError('x')).type.toBeAssignableTo<TypeError>()
+    expect(new KeysUnavailableError().statusCode).type.toBe<number | undefined>()
   })
 })
 
