@@ -218,6 +218,8 @@ declare namespace fastifyJwtSession {
     revocationStore?: RevocationStore
     /** Milliseconds a store call may take before the request fails with 503; 2000 by default. */
     storeTimeout?: number
+    /** Verified tokens kept in memory, so a reused token costs a lookup; 10,000 by default, 0 for none. */
+    cacheSize?: number
     /** `false` for no routes, or where each route goes. */
     routes?: false | RoutesOptions
   }

@@ -15,7 +15,7 @@ export const DEFAULT_CLOCK_TOLERANCE = 5
 
 const KNOWN_OPTIONS = new Set([
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
-  'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes'
+  'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes', 'cacheSize'
 ])
 const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks'] as const
 const DEFAULT_PATHS = { login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json' }
@@ -67,6 +67,8 @@ export interface ResolvedOptions {
   readonly revocationStore: RevocationStore | undefined
   /** Milliseconds. */
   readonly storeTimeout: number
+  /** Verified tokens kept; 0 for none. */
+  readonly cacheSize: number
   readonly routes: ResolvedRoutes
 }
 
@@ -233,6 +235,9 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
   const storeTimeout: unknown = options.storeTimeout ?? 2000
   if (typeof storeTimeout !== 'number' || !Number.isSafeInteger(storeTimeout) || storeTimeout <= 0) fail('storeTimeout must be a positive whole number of milliseconds')
 
+  const cacheSize: unknown = options.cacheSize ?? 10_000
+  if (typeof cacheSize !== 'number' || !Number.isSafeInteger(cacheSize) || cacheSize < 0) fail('cacheSize must be a whole number of tokens, 0 or more')
+
   const credentialsSchema: unknown = options.credentialsSchema ?? DEFAULT_CREDENTIALS_SCHEMA
   if (!isPlainObject(credentialsSchema) || !(Kind in credentialsSchema)) fail('credentialsSchema must be a TypeBox schema')
 
@@ -255,6 +260,7 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     loadUser: optionalFunction<ResolvedOptions['loadUser']>('loadUser', options.loadUser),
     revocationStore: resolveStore(options.revocationStore),
     storeTimeout,
+    cacheSize,
     routes: Object.freeze(routes)
   })
 }

@@ -18,6 +18,15 @@ export interface Revocations {
   revokeSubject (sub: string): Promise<void>
 }
 
+/**
+ * The store key of a kind of revocation: `jti:<id>`, `sid:<id>` or `sub:<id>`. Built with
+ * join, which makes a flat string: V8 keeps a template literal's result as a rope, and a
+ * store that keeps the key (as the memory store does) would hold ~25 more bytes for it.
+ */
+export function revocationKey (kind: 'jti' | 'sid' | 'sub', id: string): string {
+  return [kind, id].join(':')
+}
+
 function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | null)?.then === 'function'
 }
@@ -92,8 +101,8 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       if (!isThenable(cutoff)) return judge(cutoff, iat)
       return cutoff.then((value) => judge(value, iat))
     },
-    revokeToken: (claims: SessionClaims) => revoke(`jti:${claims.jti}`, claims.iat, claims.exp + clockTolerance),
-    revokeSession: (claims: SessionClaims) => revokeIssuedUntilNow(`sid:${claims.sid}`, claims.iat),
-    revokeSubject: (sub: string) => revokeIssuedUntilNow(`sub:${sub}`, 0)
+    revokeToken: (claims: SessionClaims) => revoke(revocationKey('jti', claims.jti), claims.iat, claims.exp + clockTolerance),
+    revokeSession: (claims: SessionClaims) => revokeIssuedUntilNow(revocationKey('sid', claims.sid), claims.iat),
+    revokeSubject: (sub: string) => revokeIssuedUntilNow(revocationKey('sub', sub), 0)
   })
 }

@@ -3,6 +3,7 @@ import { TokenError } from 'fast-jwt'
 import { LruMap } from 'toad-cache'
 import { ExpiredTokenError, InvalidTokenError } from './errors'
 import type { Keyring, Verifier } from './keyring'
+import { revocationKey } from './revocation'
 import type { ResolvedOptions } from './options'
 import type { SessionClaims, SessionUser } from './types'
 
@@ -18,8 +19,8 @@ const REGISTERED_CLAIMS = new Set(['sub', 'roles', 'iat', 'exp', 'nbf', 'jti', '
 /** Longer tokens are refused before any decoding: ours are well under 2 KB. */
 export const MAX_TOKEN_LENGTH = 8192
 
-/** Verified tokens kept, so a token reused across requests is checked by a map lookup. */
-const VERIFIED_CACHE_SIZE = 10_000
+/** Stands in for the verified-token cache when `cacheSize` is 0, so the hot path has no branch. */
+const NO_CACHE = Object.freeze({ get: (): undefined => undefined, set: (): void => {} })
 
 /** The session a token belongs to; carried unchanged from the login across renewals. */
 export interface Session {
@@ -53,7 +54,7 @@ export function randomId (): string {
 
 /** The store key of each way a token can be revoked. */
 export function revocationKeys (claims: Pick<SessionClaims, 'jti' | 'sid' | 'sub'>): readonly string[] {
-  return Object.freeze([`jti:${claims.jti}`, `sid:${claims.sid}`, `sub:${claims.sub}`])
+  return Object.freeze([revocationKey('jti', claims.jti), revocationKey('sid', claims.sid), revocationKey('sub', claims.sub)])
 }
 
 function assertSessionUser (user: SessionUser): void {
@@ -103,9 +104,9 @@ function refusal (error: unknown): Error {
  * token verified once is kept, so that one reused across requests costs a map lookup.
  */
 export function createTokenService (options: ResolvedOptions, keyring: Keyring): TokenService {
-  const { expiresIn, maxSessionAge, issuer, audience, clockTolerance } = options
+  const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize } = options
   // Keyed on the exact token string: another spelling of the same signature is verified anew.
-  const verified = new LruMap<VerifiedToken>(VERIFIED_CACHE_SIZE)
+  const verified: Pick<LruMap<VerifiedToken>, 'get' | 'set'> = cacheSize > 0 ? new LruMap<VerifiedToken>(cacheSize) : NO_CACHE
 
   function sign (user: SessionUser, session?: Session): string {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')

@@ -104,3 +104,21 @@ test('one store shared by two apps: a logout at one is refused by the other', as
   await issuer.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
   t.equal((await downstream.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN')
 })
+
+test('entries whose span or cut-off does not fit one number are kept exactly, as pairs', async (t) => {
+  fakeClock(t, 1_000_000_000)
+  const store = memoryStore()
+  const now = 1_000_000
+  const cases: Array<[string, number, number]> = [
+    ['a span of a year', now, now + 365 * 86400],
+    ['an expiry before the cut-off', now + 500, now + 100],
+    ['a fractional cut-off', now + 0.5, now + 600],
+    ['a cut-off past 2038', 2 ** 31 + 7, now + 600],
+    ['the usual packed case', now, now + 43_205]
+  ]
+  for (const [name, cutoff, expiresAt] of cases) {
+    t.equal(store.revoke(name, cutoff, expiresAt), true, name)
+    t.equal(store.cutoff([name]), cutoff, name)
+    t.equal(store.revoke(name, cutoff, expiresAt), false, `${name}, again`)
+  }
+})

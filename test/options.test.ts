@@ -47,6 +47,8 @@ const refused: Array<[string, unknown, RegExp]> = [
   ['a route path of the wrong type', { ...base, routes: { renew: true } }, /routes.renew must be a path/],
   ['a prefix ending with a slash', { ...base, routes: { prefix: '/auth/' } }, /routes.prefix must be a path such as '\/auth'/],
   ['a prefix without a leading slash', { ...base, routes: { prefix: 'auth' } }, /routes.prefix must be/],
+  ['a negative cacheSize', { ...base, cacheSize: -1 }, /cacheSize must be a whole number of tokens, 0 or more/],
+  ['a cacheSize string', { ...base, cacheSize: '10k' }, /cacheSize must be/],
   ['a misspelt option', { ...base, expiresin: '1h' }, /expiresin is not a known option/],
   ['options that are no object', 'secret', /options must be an object/]
 ]
@@ -66,7 +68,7 @@ test('registration accepts every documented form of each option', async (t) => {
     { ...base, secret: Buffer.alloc(32, 7) },
     { ...base, secret: 'x'.repeat(48), algorithm: 'HS384' },
     { ...base, secret: 'x'.repeat(64), algorithm: 'HS512' },
-    { ...base, expiresIn: 900, maxSessionAge: false, clockTolerance: 0, storeTimeout: 50 },
+    { ...base, expiresIn: 900, maxSessionAge: false, clockTolerance: 0, storeTimeout: 50, cacheSize: 0 },
     { ...base, expiresIn: '15m', maxSessionAge: '15m', issuer: 'https://issuer.example', audience: 'api' },
     { secret: SECRET, routes: false },
     { secret: SECRET, routes: { login: false } },

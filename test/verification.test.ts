@@ -163,3 +163,15 @@ test('the same token verified twice answers the same frozen claims', async (t) =
   t.ok(Object.isFrozen(first))
   t.ok(Object.isFrozen(first.roles))
 })
+
+test('with cacheSize 0 nothing is kept: each request verifies anew, with the same answers', async (t) => {
+  const clock = fakeClock(t)
+  const app = await buildApp(t, { cacheSize: 0, expiresIn: 60, clockTolerance: 0 })
+  const token = await login(app)
+  const first = await app.jwtAuth.verify(token)
+  const second = await app.jwtAuth.verify(token)
+  t.not(first, second, 'verified twice')
+  t.same(first, second)
+  clock.tick(61_000)
+  t.same(await probe(app, token), EXPIRED)
+})

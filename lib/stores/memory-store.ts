@@ -1,4 +1,5 @@
 import type { MemoryStore, MemoryStoreOptions } from '../types'
+import { cutoffOf, entry, expiryOf, type Entry } from './memory-entry'
 
 /** Thrown by `revoke` when the store is full of live entries. */
 export class MemoryStoreFullError extends Error {
@@ -21,14 +22,14 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
   if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
     throw new TypeError('fastify-jwt-session: memoryStore maxEntries must be a positive whole number')
   }
-  // key -> [cutoff, expiresAt]; a Map keeps insertion order, which is roughly expiry order.
-  const entries = new Map<string, [cutoff: number, expiresAt: number]>()
+  // A Map keeps insertion order, which is roughly expiry order.
+  const entries = new Map<string, Entry>()
   let sweptAt = 0
 
   /** Drops the expired entries at the front: cheap, and it keeps the map near its live size. */
   function dropExpiredFront (now: number): void {
-    for (const [key, [, expiresAt]] of entries) {
-      if (expiresAt > now) return
+    for (const [key, value] of entries) {
+      if (expiryOf(value) > now) return
       entries.delete(key)
     }
   }
@@ -37,8 +38,8 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
   function sweep (now: number): void {
     if (now === sweptAt) return
     sweptAt = now
-    for (const [key, [, expiresAt]] of entries) {
-      if (expiresAt <= now) entries.delete(key)
+    for (const [key, value] of entries) {
+      if (expiryOf(value) <= now) entries.delete(key)
     }
   }
 
@@ -48,29 +49,30 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
     },
     revoke (key, cutoff, expiresAt) {
       const now = Math.floor(Date.now() / 1000)
-      const entry = entries.get(key)
-      if (entry !== undefined && entry[1] > now) {
-        if (entry[0] >= cutoff) return false
-        entry[0] = cutoff
-        entry[1] = Math.max(entry[1], expiresAt)
+      const existing = entries.get(key)
+      if (existing !== undefined && expiryOf(existing) > now) {
+        if (cutoffOf(existing) >= cutoff) return false
+        entries.set(key, entry(cutoff, Math.max(expiryOf(existing), expiresAt)))
         return true
       }
       // The tokens it would block have expired already: nothing to keep.
       if (expiresAt <= now) return true
       // An expired entry is re-added at the back, where its new expiry belongs.
-      if (entry !== undefined) entries.delete(key)
+      if (existing !== undefined) entries.delete(key)
       dropExpiredFront(now)
       if (entries.size >= maxEntries) sweep(now)
       if (entries.size >= maxEntries) throw new MemoryStoreFullError(`memoryStore holds ${maxEntries} live revocations`)
-      entries.set(key, [cutoff, expiresAt])
+      entries.set(key, entry(cutoff, expiresAt))
       return true
     },
     cutoff (keys) {
       const now = Math.floor(Date.now() / 1000)
       let latest: number | undefined
       for (const key of keys) {
-        const entry = entries.get(key)
-        if (entry !== undefined && entry[1] > now && (latest === undefined || entry[0] > latest)) latest = entry[0]
+        const value = entries.get(key)
+        if (value === undefined || expiryOf(value) <= now) continue
+        const cutoff = cutoffOf(value)
+        if (latest === undefined || cutoff > latest) latest = cutoff
       }
       return latest
     }

@@ -1,0 +1,161 @@
+/**
+ * The HTTP benchmark: each variant in its own server process, driven with autocannon over
+ * loopback, in interleaved rounds; ratios are paired within each round, then the median is
+ * reported. Not part of the package.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import jwtAuth from 'fastify-jwt-session'
+
+/** What each measured run reports; `cpu` is the server's CPU time per request, in microseconds. */
+export interface Run { rps: number, p99: number, non2xx: number, errors: number, cpu: number }
+
+/** Keep-alive connections, no pipelining: how browsers and proxies talk to a server. */
+const CONNECTIONS = 32
+
+/** A scenario: a server variant and the load it gets. */
+interface Row { name: string, variant: string, load: 'none' | 'hot' | 'unique' | 'login' }
+
+/** A goal of the issue: `row` measured against `reference` in the same round. */
+interface Target { name: string, row: string, reference: string, target?: number }
+
+export const ROWS: Row[] = [
+  { name: 'bare', variant: 'bare', load: 'none' },
+  { name: 'bare + no-op onRequest hook, hot token', variant: 'noop-hook', load: 'hot' },
+  { name: '@fastify/jwt, hot token', variant: 'fastify-jwt', load: 'hot' },
+  { name: 'HS256, hot token', variant: 'hs256', load: 'hot' },
+  { name: '@fastify/jwt, unique tokens', variant: 'fastify-jwt', load: 'unique' },
+  { name: 'HS256, unique tokens', variant: 'hs256', load: 'unique' },
+  { name: 'HS256 no cache, unique tokens', variant: 'hs256-nocache', load: 'unique' },
+  { name: 'ES256, hot token', variant: 'es256', load: 'hot' },
+  { name: 'ES256, unique tokens', variant: 'es256', load: 'unique' },
+  { name: 'ES256 no cache, unique tokens', variant: 'es256-nocache', load: 'unique' },
+  { name: 'HS256 + Redis mirror, hot token', variant: 'redis-mirror', load: 'hot' },
+  { name: 'HS256 + Redis lookup, hot token', variant: 'redis-lookup', load: 'hot' },
+  { name: '@fastify/jwt sign route', variant: 'fastify-jwt-login', load: 'login' },
+  { name: 'login route', variant: 'hs256', load: 'login' }
+]
+
+export const TARGETS: Target[] = [
+  { name: 'HS256 hot vs bare', row: 'HS256, hot token', reference: 'bare', target: 0.85 },
+  { name: 'no-op hook vs bare (the floor)', row: 'bare + no-op onRequest hook, hot token', reference: 'bare' },
+  { name: 'HS256 hot vs @fastify/jwt', row: 'HS256, hot token', reference: '@fastify/jwt, hot token', target: 1.5 },
+  { name: 'HS256 unique vs bare', row: 'HS256, unique tokens', reference: 'bare', target: 0.62 },
+  { name: 'HS256 unique vs @fastify/jwt', row: 'HS256, unique tokens', reference: '@fastify/jwt, unique tokens', target: 1.05 },
+  { name: 'ES256 hot vs bare', row: 'ES256, hot token', reference: 'bare', target: 0.8 },
+  { name: 'HS256 working set > cache vs no cache', row: 'HS256, unique tokens', reference: 'HS256 no cache, unique tokens', target: 0.95 },
+  { name: 'ES256 working set > cache vs no cache', row: 'ES256, unique tokens', reference: 'ES256 no cache, unique tokens', target: 0.95 },
+  { name: 'Redis mirror vs memory store', row: 'HS256 + Redis mirror, hot token', reference: 'HS256, hot token', target: 0.95 },
+  { name: 'Redis lookup vs memory store', row: 'HS256 + Redis lookup, hot token', reference: 'HS256, hot token' },
+  { name: 'login vs @fastify/jwt sign route', row: 'login route', reference: '@fastify/jwt sign route', target: 0.9 }
+]
+
+/** More distinct tokens than the verified-token cache holds (10,000), cycled. */
+const UNIQUE_TOKENS = 30_000
+
+/** Keys and tokens shared by the harness and the servers. */
+export interface Material { secret: string, es256: { privateKey: string, publicKey: string }, tokens: Record<'hs256' | 'es256', { hot: string, unique: string[] }> }
+
+/** Signs the tokens with the plugin itself, so that they are exactly what it issues. */
+export async function makeMaterial (count = UNIQUE_TOKENS): Promise<Material> {
+  const secret = randomBytes(32).toString('base64url')
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const es256 = { privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }) as string }
+  const signer = async (options: Parameters<typeof jwtAuth>[1]): Promise<{ hot: string, unique: string[] }> => {
+    const app = Fastify()
+    await app.register(jwtAuth, { ...options, routes: false })
+    const unique = Array.from({ length: count }, (_, index) => app.jwtAuth.sign({ sub: `user-${index}`, roles: ['user'] }))
+    const hot = app.jwtAuth.sign({ sub: 'hot', roles: ['user'] })
+    await app.close()
+    return { hot, unique }
+  }
+  return {
+    secret,
+    es256,
+    tokens: {
+      hs256: await signer({ secret }),
+      es256: await signer({ keys: [{ kid: 'bench', algorithm: 'ES256', ...es256 }] })
+    }
+  }
+}
+
+/** Whether `taskset` can pin processes to cores here. */
+export const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0
+
+/** Starts a variant's server on core 0 (when it can be pinned); resolves with its port. */
+export async function startServer (variant: string, material: Material, redisUrl: string | undefined): Promise<{ port: number, pid: number, child: ChildProcess }> {
+  const command = [process.execPath, '--import', 'tsx', 'bench/server.ts']
+  const child = spawn(canPin ? 'taskset' : command[0] as string, canPin ? ['-c', '0', ...command] : command.slice(1), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      BENCH_VARIANT: variant,
+      BENCH_SECRET: material.secret,
+      BENCH_ES256_PRIVATE: material.es256.privateKey,
+      BENCH_ES256_PUBLIC: material.es256.publicKey,
+      ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl })
+    }
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const match = /listening (\d+)/.exec(String(chunk))
+      if (match !== null) resolve(Number(match[1]))
+    })
+    child.once('exit', (code) => reject(new Error(`bench server ${variant} exited with ${code}`)))
+  })
+  // taskset execs node in place, so the child's pid is the server's.
+  return { port, pid: child.pid as number, child }
+}
+
+export async function stopServer (child: ChildProcess): Promise<void> {
+  await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') })
+}
+
+/** User plus system CPU time of a process so far, in microseconds (Linux: /proc, 100 ticks a second). */
+function cpuTime (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+/**
+ * Each connection cycles through its own slice of the tokens, built once: every request then
+ * carries a token not seen for as many requests as there are tokens (more than the cache
+ * holds), and the load generator does no work per request to vary it.
+ */
+function sliceTokens (tokens: string[]): Array<Array<{ headers: Record<string, string> }>> {
+  return Array.from({ length: CONNECTIONS }, (_, slice) =>
+    tokens.filter((_, index) => index % CONNECTIONS === slice).map((token) => ({ headers: { authorization: `Bearer ${token}` } })))
+}
+
+/** Drives `port` (the server `pid`) with the row's load for `seconds`. */
+export async function load (row: Row, port: number, pid: number, material: Material, seconds: number): Promise<Run> {
+  const tokens = material.tokens[row.variant.startsWith('es256') ? 'es256' : 'hs256']
+  const options: autocannon.Options = { url: `http://127.0.0.1:${port}/hello`, connections: CONNECTIONS, duration: seconds }
+  if (row.load === 'hot') options.headers = { authorization: `Bearer ${tokens.hot}` }
+  if (row.load === 'unique') {
+    const slices = sliceTokens(tokens.unique)
+    let client = 0
+    options.setupClient = (each) => { each.setRequests(slices[client++ % CONNECTIONS] as autocannon.Request[]) }
+  }
+  if (row.load === 'login') {
+    Object.assign(options, {
+      url: `http://127.0.0.1:${port}/@login`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'bench', password: 'irrelevant' })
+    })
+  }
+  const cpuBefore = cpuTime(pid)
+  const result = await autocannon(options)
+  const cpu = (cpuTime(pid) - cpuBefore) / Math.max(1, result.requests.total)
+  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, cpu: Number(cpu.toFixed(1)) }
+}
+
+export function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
