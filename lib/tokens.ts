@@ -4,6 +4,7 @@ import { LruMap } from 'toad-cache'
 import { ExpiredTokenError, InvalidTokenError } from './errors'
 import type { Keyring, Verifier } from './keyring'
 import { revocationKey } from './revocation'
+import { secondSighting, type Admission } from './admission'
 import type { ResolvedOptions } from './options'
 import type { SessionClaims, SessionUser } from './types'
 
@@ -21,6 +22,8 @@ export const MAX_TOKEN_LENGTH = 8192
 
 /** Stands in for the verified-token cache when `cacheSize` is 0, so the hot path has no branch. */
 const NO_CACHE = Object.freeze({ get: (): undefined => undefined, set: (): void => {} })
+/** With no cache there is nothing to protect from one-off tokens. */
+const ADMIT_ALL: Admission = () => true
 
 /** The session a token belongs to; carried unchanged from the login across renewals. */
 export interface Session {
@@ -101,12 +104,13 @@ function refusal (error: unknown): Error {
 /**
  * Builds the token service once, from the resolved options and the keys. Verification is
  * stricter than fast-jwt's defaults (see `createStrictVerifier` and `checkClaims`), and a
- * token verified once is kept, so that one reused across requests costs a map lookup.
+ * token verified twice is kept, so that one reused across requests costs a map lookup.
  */
 export function createTokenService (options: ResolvedOptions, keyring: Keyring): TokenService {
   const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize } = options
   // Keyed on the exact token string: another spelling of the same signature is verified anew.
   const verified: Pick<LruMap<VerifiedToken>, 'get' | 'set'> = cacheSize > 0 ? new LruMap<VerifiedToken>(cacheSize) : NO_CACHE
+  const worthCaching = cacheSize > 0 ? secondSighting(cacheSize) : ADMIT_ALL
 
   function sign (user: SessionUser, session?: Session): string {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
@@ -138,7 +142,7 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
     if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header)) throw new InvalidTokenError()
     const claims = checkClaims(decoded.payload, options, Math.floor(now / 1000))
     const result = Object.freeze({ claims, revocationKeys: revocationKeys(claims) })
-    verified.set(token, result)
+    if (worthCaching(token)) verified.set(token, result)
     return result
   }
 

@@ -154,14 +154,26 @@ test('headers that point at keys, or unknown critical extensions, are refused', 
   for (const [name, extra] of cases) t.same(await probe(app, forge({ ...HEADER, ...extra }, validClaims())), INVALID, name)
 })
 
-test('the same token verified twice answers the same frozen claims', async (t) => {
+test('a token is cached from its second verification on, and answers the same frozen claims', async (t) => {
   const app = await buildApp(t)
   const token = await login(app)
   const first = await app.jwtAuth.verify(token)
   const second = await app.jwtAuth.verify(token)
-  t.equal(first, second)
+  const third = await app.jwtAuth.verify(token)
+  t.not(first, second, 'seen once: verified again, not cached yet')
+  t.same(first, second)
+  t.equal(second, third, 'seen twice: cached')
   t.ok(Object.isFrozen(first))
   t.ok(Object.isFrozen(first.roles))
+})
+
+test('tokens seen once do not displace cached ones', async (t) => {
+  const app = await buildApp(t, { cacheSize: 4 })
+  const hot = await login(app)
+  await app.jwtAuth.verify(hot)
+  const cached = await app.jwtAuth.verify(hot)
+  for (let i = 0; i < 20; i++) await app.jwtAuth.verify(app.jwtAuth.sign({ sub: `one-off-${i}` }))
+  t.equal(await app.jwtAuth.verify(hot), cached, 'still cached after twenty one-off tokens')
 })
 
 test('with cacheSize 0 nothing is kept: each request verifies anew, with the same answers', async (t) => {
