@@ -50,24 +50,15 @@ function isPrivateKeyMaterial (material: unknown): boolean {
   }
 }
 
-function toPublicKey (material: unknown, name: string): KeyObject {
-  if (isPrivateKeyMaterial(material)) throw new TypeError(`${name}.publicKey is a private key: give the public key`)
+/** A configured key of the given type, or a TypeError naming it. */
+function toKey (material: unknown, type: 'public' | 'private', name: string): KeyObject {
+  if (type === 'public' && isPrivateKeyMaterial(material)) throw new TypeError(`${name}.publicKey is a private key: give the public key`)
   try {
-    const key = material instanceof KeyObject ? material : createPublicKey(material as string)
-    if (key.type !== 'public') throw new TypeError('not a public key')
+    const key = material instanceof KeyObject ? material : type === 'public' ? createPublicKey(material as string) : createPrivateKey(material as string)
+    if (key.type !== type) throw new TypeError(`not a ${type} key`)
     return key
   } catch {
-    throw new TypeError(`${name}.publicKey must be a PEM public key or a public KeyObject`)
-  }
-}
-
-function toPrivateKey (material: unknown, name: string): KeyObject {
-  try {
-    const key = material instanceof KeyObject ? material : createPrivateKey(material as string)
-    if (key.type !== 'private') throw new TypeError('not a private key')
-    return key
-  } catch {
-    throw new TypeError(`${name}.privateKey must be a PEM private key or a private KeyObject`)
+    throw new TypeError(`${name}.${type}Key must be a PEM ${type} key or a ${type} KeyObject`)
   }
 }
 
@@ -84,10 +75,10 @@ function resolveKey (entry: unknown, index: number): ResolvedKey {
   }
   if (typeof kid !== 'string' || kid === '') throw new TypeError(`${where}.kid must be a non-empty string`)
   const name = `keys[${index}] (kid "${kid}")`
-  const publicObject = toPublicKey(publicKey, name)
+  const publicObject = toKey(publicKey, 'public', name)
   const mismatch = keyMismatch(publicObject, String(algorithm))
   if (mismatch !== undefined) throw new TypeError(`${name}: ${mismatch}`)
-  const privateObject = privateKey === undefined ? undefined : toPrivateKey(privateKey, name)
+  const privateObject = privateKey === undefined ? undefined : toKey(privateKey, 'private', name)
   if (privateObject !== undefined && !sameKey(createPublicKey(privateObject), publicObject)) {
     throw new TypeError(`${name}.privateKey does not match its publicKey`)
   }
