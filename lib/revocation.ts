@@ -31,22 +31,11 @@ function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | null)?.then === 'function'
 }
 
-/**
- * Calls the store and fails closed: a throw, a rejection or an answer slower than
- * `timeout` milliseconds becomes a 503. A synchronous answer is used as it is, with no
- * promise and no timer, because `check` runs on every request.
- */
-function guard<T> (call: () => T | Promise<T>, timeout: number): T | Promise<T> {
-  let result: T | Promise<T>
-  try {
-    result = call()
-  } catch (cause) {
-    throw new StoreUnavailableError({ cause })
-  }
-  if (!isThenable(result)) return result
+/** A pending store answer, failing closed: a rejection or an answer slower than `timeout` becomes a 503. */
+function withTimeout<T> (pending: Promise<T>, timeout: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new StoreUnavailableError({ cause: new Error(`store call timed out after ${timeout} ms`) })), timeout)
-    result.then(
+    pending.then(
       (value) => { clearTimeout(timer); resolve(value) },
       (cause: unknown) => { clearTimeout(timer); reject(new StoreUnavailableError({ cause })) }
     )
@@ -72,7 +61,6 @@ const WITHOUT_STORE: Revocations = Object.freeze({
   revokeSubject: cannotRevoke
 })
 
-
 /** Binds the plugin's revocation rules to the configured store, if any. */
 export function createRevocations (options: ResolvedOptions): Revocations {
   const { revocationStore, storeTimeout, clockTolerance, expiresIn } = options
@@ -80,7 +68,13 @@ export function createRevocations (options: ResolvedOptions): Revocations {
   const store: RevocationStore = revocationStore
 
   async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
-    const revoked = await guard(() => store.revoke(key, cutoff, expiresAt), storeTimeout)
+    let answer: boolean | Promise<boolean>
+    try {
+      answer = store.revoke(key, cutoff, expiresAt)
+    } catch (cause) {
+      throw new StoreUnavailableError({ cause })
+    }
+    const revoked = isThenable(answer) ? await withTimeout(answer, storeTimeout) : answer
     if (typeof revoked !== 'boolean') {
       throw new StoreUnavailableError({ cause: new TypeError(`the store's revoke() answered ${typeof revoked}, not a boolean`) })
     }
@@ -95,11 +89,18 @@ export function createRevocations (options: ResolvedOptions): Revocations {
   }
 
   return Object.freeze({
+    // On every request: a synchronous store (the memory store, the Redis mirror) costs no
+    // closure, no promise and no timer here.
     check (token: VerifiedToken): void | Promise<void> {
-      const cutoff = guard(() => store.cutoff(token.revocationKeys), storeTimeout)
+      let cutoff: ReturnType<RevocationStore['cutoff']>
+      try {
+        cutoff = store.cutoff(token.revocationKeys)
+      } catch (cause) {
+        throw new StoreUnavailableError({ cause })
+      }
       const iat = token.claims.iat
       if (!isThenable(cutoff)) return judge(cutoff, iat)
-      return cutoff.then((value) => judge(value, iat))
+      return withTimeout(cutoff, storeTimeout).then((value) => judge(value, iat))
     },
     revokeToken: (claims: SessionClaims) => revoke(revocationKey('jti', claims.jti), claims.iat, claims.exp + clockTolerance),
     revokeSession: (claims: SessionClaims) => revokeIssuedUntilNow(revocationKey('sid', claims.sid), claims.iat),
