@@ -4,7 +4,7 @@ import type { Keyring } from './keyring'
 import { InvalidCredentialsError, RevokedTokenError, SessionTooOldError, internalError } from './errors'
 import type { ResolvedOptions } from './options'
 import type { Revocations } from './revocation'
-import { BEARER_SECURITY, BearerHeaders, JwksResponse, LogoutBody, TokenResponse, errorResponses } from './schemas'
+import { BearerHeaders, JwksResponse, LogoutBody, TokenResponse, errorResponses } from './schemas'
 import type { TokenService } from './tokens'
 import type { Credentials, SessionClaims, SessionUser } from './types'
 import { strictValidatorCompiler } from './validation'
@@ -82,7 +82,6 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
         summary: 'Renew: exchange a valid token for a fresh one of the same session',
         tags: TAGS,
         headers: BearerHeaders,
-        security: BEARER_SECURITY,
         response: { 200: TokenResponse, ...errorResponses(400, 401, 500, 503) }
       }
     }, async (request: FastifyRequest) => {
@@ -110,7 +109,6 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
         tags: TAGS,
         headers: BearerHeaders,
         body: LogoutBody,
-        security: BEARER_SECURITY,
         response: { 204: { type: 'null', description: 'Logged out' }, ...errorResponses(400, 401, 415, 501, 503) }
       }
     }, async (request, reply) => {

@@ -33,9 +33,6 @@ export const LogoutBody = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'Revoke every token of this user issued until now' }))
 }, { additionalProperties: false })
 
-/** The OpenAPI security requirement of the routes that need a token. */
-export const BEARER_SECURITY = [{ bearerAuth: [] }]
-
 /** The error responses of a route, for the statuses it can answer. */
 export function errorResponses (...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((status) => [status, ErrorResponse]))
