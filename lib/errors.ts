@@ -4,7 +4,7 @@ import createError, { type FastifyErrorConstructor } from '@fastify/error'
  * Seconds a client is asked to wait (`Retry-After`) when the revocation store or the
  * issuer's keys are unavailable.
  */
-export const STORE_RETRY_AFTER_SECONDS = 5
+const STORE_RETRY_AFTER_SECONDS = 5
 
 /** Headers an error asks Fastify's default error handler to set on the reply. */
 type ErrorHeaders = Readonly<Record<string, string>>

@@ -8,10 +8,10 @@ import { resolveKeys, type ResolvedKey } from './keys'
 const HMAC_KEY_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const
 
 /** An HMAC algorithm this plugin signs and verifies with. */
-export type HmacAlgorithm = keyof typeof HMAC_KEY_BYTES
+type HmacAlgorithm = keyof typeof HMAC_KEY_BYTES
 
 /** Clock leeway when `clockTolerance` is not given, in seconds. */
-export const DEFAULT_CLOCK_TOLERANCE = 5
+const DEFAULT_CLOCK_TOLERANCE = 5
 
 const KNOWN_OPTIONS = new Set([
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
@@ -51,8 +51,6 @@ export type ResolvedRoutes = Readonly<Record<typeof ROUTE_NAMES[number], string 
 /** The options once validated and defaulted; the rest of the plugin reads only this. */
 export interface ResolvedOptions {
   readonly keySource: KeySource
-  /** No key here signs: no login, renew or logout route, no JWKS. */
-  readonly verifyOnly: boolean
   /** Token lifetime, seconds. */
   readonly expiresIn: number
   /** Renewal limit from `auth_time`, seconds, or `Infinity`. */
@@ -96,6 +94,12 @@ function toSeconds (name: string, value: unknown): number {
   return seconds
 }
 
+/** A whole number of at least `minimum`, for counts and milliseconds. */
+function wholeNumber (name: string, value: unknown, minimum: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) fail(`${name} must be ${what}`)
+  return value
+}
+
 function optionalFunction<T> (name: string, value: unknown): T | undefined {
   if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function`)
   return value as T | undefined
@@ -116,11 +120,9 @@ function resolveJwks (jwks: unknown): ResolvedJwks {
     url = new URL(jwks.url as string)
   } catch {}
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail('jwks.url must be an http(s) URL')
-  const timeout: unknown = jwks.timeout ?? 2000
-  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout <= 0) fail('jwks.timeout must be a positive whole number of milliseconds')
   return Object.freeze({
     url: url.href,
-    timeout,
+    timeout: wholeNumber('jwks.timeout', jwks.timeout ?? 2000, 1, 'a positive whole number of milliseconds'),
     maxAge: toSeconds('jwks.maxAge', jwks.maxAge ?? '10m') * 1000,
     refetchInterval: toSeconds('jwks.refetchInterval', jwks.refetchInterval ?? '30s') * 1000
   })
@@ -221,6 +223,7 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
   }
 
   const keySource = resolveKeySource(options)
+  // No key here signs: no login, renew or logout route, no JWKS.
   const verifyOnly = keySource.kind === 'jwks' || (keySource.kind === 'keys' && !keySource.keys.some((key) => key.privateKey !== undefined))
 
   const expiresIn = toSeconds('expiresIn', options.expiresIn ?? '12h')
@@ -231,12 +234,6 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
   if (typeof clockTolerance !== 'number' || !Number.isFinite(clockTolerance) || clockTolerance < 0 || clockTolerance > 300) {
     fail('clockTolerance must be a number of seconds from 0 to 300')
   }
-
-  const storeTimeout: unknown = options.storeTimeout ?? 2000
-  if (typeof storeTimeout !== 'number' || !Number.isSafeInteger(storeTimeout) || storeTimeout <= 0) fail('storeTimeout must be a positive whole number of milliseconds')
-
-  const cacheSize: unknown = options.cacheSize ?? 10_000
-  if (typeof cacheSize !== 'number' || !Number.isSafeInteger(cacheSize) || cacheSize < 0) fail('cacheSize must be a whole number of tokens, 0 or more')
 
   const credentialsSchema: unknown = options.credentialsSchema ?? DEFAULT_CREDENTIALS_SCHEMA
   if (!isPlainObject(credentialsSchema) || !(Kind in credentialsSchema)) fail('credentialsSchema must be a TypeBox schema')
@@ -249,7 +246,6 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
 
   return Object.freeze({
     keySource,
-    verifyOnly,
     expiresIn,
     maxSessionAge,
     clockTolerance,
@@ -259,8 +255,8 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     credentialsSchema: credentialsSchema as TSchema,
     loadUser: optionalFunction<ResolvedOptions['loadUser']>('loadUser', options.loadUser),
     revocationStore: resolveStore(options.revocationStore),
-    storeTimeout,
-    cacheSize,
+    storeTimeout: wholeNumber('storeTimeout', options.storeTimeout ?? 2000, 1, 'a positive whole number of milliseconds'),
+    cacheSize: wholeNumber('cacheSize', options.cacheSize ?? 10_000, 0, 'a whole number of tokens, 0 or more'),
     routes: Object.freeze(routes)
   })
 }

@@ -26,19 +26,13 @@ const JWKS_MAX_AGE_SECONDS = 300
 
 const TAGS = ['authentication']
 
-/** Calls a host callback; whatever it throws becomes a plain 500, its text logged and never sent. */
+/**
+ * Calls a host callback, or signs what it answered; whatever throws (the callback, or a
+ * malformed user: a bad `sub`, a reserved claim) becomes a plain 500, logged and never sent.
+ */
 async function callHost<T> (call: () => Promise<T>): Promise<T> {
   try {
     return await call()
-  } catch (error) {
-    throw internalError(error)
-  }
-}
-
-/** Signs, turning a host's malformed user (a bad `sub`, a reserved claim) into a plain 500. */
-function signFor (tokens: TokenService, user: SessionUser, session?: SessionClaims): string {
-  try {
-    return tokens.sign(user, session)
   } catch (error) {
     throw internalError(error)
   }
@@ -70,7 +64,7 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
       const credentials = request.body as Credentials & Record<string, unknown>
       const user = await callHost(() => verify(credentials, request))
       if (user === null || user === undefined) throw new InvalidCredentialsError()
-      return { token: signFor(tokens, user) }
+      return { token: await callHost(async () => tokens.sign(user)) }
     })
   }
 
@@ -93,7 +87,7 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
         if (hasStore) await revocations.revokeSession(claims)
         throw new RevokedTokenError()
       }
-      const token = signFor(tokens, user, claims)
+      const token = await callHost(async () => tokens.sign(user, claims))
       // With a store the old token is retired atomically: of two renewals of one token, one wins.
       if (hasStore && !await revocations.revokeToken(claims)) throw new RevokedTokenError()
       return { token }

@@ -18,7 +18,7 @@ const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 const REGISTERED_CLAIMS = new Set(['sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud'])
 
 /** Longer tokens are refused before any decoding: ours are well under 2 KB. */
-export const MAX_TOKEN_LENGTH = 8192
+const MAX_TOKEN_LENGTH = 8192
 
 /** Stands in for the verified-token cache when `cacheSize` is 0, so the hot path has no branch. */
 const NO_CACHE = Object.freeze({ get: (): undefined => undefined, set: (): void => {} })
@@ -51,7 +51,7 @@ export interface TokenService {
 }
 
 /** 128 random bits, base64url: unguessable ids for `jti` and `sid` (RFC 7519 §4.1.7). */
-export function randomId (): string {
+function randomId (): string {
   return randomBytes(16).toString('base64url')
 }
 
@@ -74,7 +74,7 @@ function assertSessionUser (user: SessionUser): void {
   }
 }
 
-/** Claims beyond what fast-jwt checks: types, a future `iat`, an over-long lifetime. */
+/** Claims beyond what fast-jwt checks: the required ones and their types, a future `iat`, an over-long lifetime. */
 function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions, nowSeconds: number): SessionClaims {
   const { sub, jti, sid, iat, exp, auth_time: authTime } = payload
   const roles = payload.roles ?? []

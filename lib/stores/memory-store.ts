@@ -2,7 +2,7 @@ import type { MemoryStore, MemoryStoreOptions } from '../types'
 import { cutoffOf, entry, expiryOf, type Entry } from './memory-entry'
 
 /** Thrown by `revoke` when the store is full of live entries. */
-export class MemoryStoreFullError extends Error {
+class MemoryStoreFullError extends Error {
   override name = 'MemoryStoreFullError'
 }
 
