@@ -136,8 +136,46 @@ declare namespace fastifyJwtSession {
     maxEntries?: number
   }
 
+  /**
+   * Counts login attempts in fixed windows, for the login throttle. A window starts with the
+   * first attempt counted under a key and lasts `windowMs`. Methods answer synchronously or
+   * with a promise; a throw, a rejection or an answer slower than `storeTimeout` refuses the
+   * login with 503.
+   */
+  export interface AttemptCounter {
+    /**
+     * Counts one attempt under `key` and answers `0`, unless `limit` attempts are counted in
+     * its window already: then counts nothing and answers the milliseconds until the window ends.
+     */
+    take (key: string, limit: number, windowMs: number): number | Promise<number>
+    /** Uncounts one attempt under `key`, if any is counted: the login it was taken for succeeded. */
+    release (key: string): void | Promise<void>
+  }
+
+  /** A limit on failed logins: at most `max` in each `window`. */
+  export interface AttemptLimit {
+    /** Failures allowed in a window; the next attempt gets 429. */
+    max: number
+    /** How long a window lasts, from its first failure: `'15m'` by default. */
+    window?: Duration
+  }
+
+  /** Options of the login throttle (`loginThrottle`); it is on by default. */
+  export interface LoginThrottleOptions {
+    /** Failures allowed per login name: `{ max: 10, window: '15m' }` by default; `false` for no limit. */
+    perLogin?: AttemptLimit | false
+    /** Failures allowed per client address (`request.ip`; IPv6 by /64): `{ max: 100, window: '15m' }` by default; `false` for no limit. */
+    perAddress?: AttemptLimit | false
+    /** The login name in a login body; `credentials.login` by default. `undefined` skips the per-login limit for that body. */
+    loginName?: (credentials: Credentials & Record<string, unknown>) => string | undefined
+    /** Where attempts are counted: the Redis store's counter when `revocationStore` is one, else this process's memory. */
+    counter?: AttemptCounter
+  }
+
   /** The Redis store. */
   export interface RedisStore extends RevocationStore {
+    /** Login attempts counted in the same Redis, so the login throttle holds across instances. */
+    readonly attempts: AttemptCounter
     /** Resolves once the mirror is loaded and subscribed (at once in lookup mode). */
     ready (): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
@@ -222,6 +260,8 @@ declare namespace fastifyJwtSession {
     cacheSize?: number
     /** `false` for no routes, or where each route goes. */
     routes?: false | RoutesOptions
+    /** Throttling of failed logins (429 with `Retry-After`); on by default, `false` turns it off. */
+    loginThrottle?: false | LoginThrottleOptions
   }
 
   /**
@@ -305,6 +345,8 @@ declare namespace fastifyJwtSession {
   export const StoreUnavailableError: FastifyErrorConstructor
   /** 503 `FST_JWT_SESSION_KEYS_UNAVAILABLE`: a verify-only service could not fetch the issuer's JWKS. */
   export const KeysUnavailableError: FastifyErrorConstructor
+  /** 429 `FST_JWT_SESSION_TOO_MANY_ATTEMPTS`: too many failed logins; with `Retry-After`. */
+  export const TooManyAttemptsError: FastifyErrorConstructor
 }
 
 /**

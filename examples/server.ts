@@ -50,7 +50,11 @@ export async function buildServer (env: ServerEnv = {}, revocationStore?: Revoca
     maxSessionAge: duration(env.JWT_MAX_SESSION_AGE ?? '7d'),
     verifyCredentials: checkCredentials,
     loadUser: async (claims) => await findUser(claims.sub),
-    revocationStore: revocationStore ?? storeFor(app, env)
+    revocationStore: revocationStore ?? storeFor(app, env),
+    // The defaults, spelt out: 10 failed logins per name and 100 per address in 15 minutes,
+    // then 429. Counted in Redis with REDIS_URL, so every instance shares them. Behind a
+    // proxy, set Fastify's trustProxy so that request.ip is the client's address.
+    loginThrottle: { perLogin: { max: 10, window: '15m' }, perAddress: { max: 100, window: '15m' } }
   })
 
   app.get('/protected', { onRequest: app.authenticate }, async (request) => ({ status: 'ok', user: request.user.sub }))

@@ -79,6 +79,20 @@ export const KeysUnavailableError = defineError(
   'FST_JWT_SESSION_KEYS_UNAVAILABLE', 'The signing keys are unavailable; try again later', 503, RETRY_LATER)
 
 /**
+ * 429: too many failed logins for this login name or from this address. Each instance
+ * carries its own `Retry-After`: the seconds until the window that refused it ends.
+ */
+export const TooManyAttemptsError = defineError(
+  'FST_JWT_SESSION_TOO_MANY_ATTEMPTS', 'Too many failed login attempts; try again later', 429, {})
+
+/** A 429 that says how long to wait, in whole seconds, at least one. */
+export function tooManyAttempts (retryAfterMs: number): Error {
+  return Object.assign(new TooManyAttemptsError(), {
+    headers: Object.freeze({ 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) })
+  })
+}
+
+/**
  * A plain 500 that stands in for an error thrown by the host's own callbacks, so that its
  * message never reaches the client. The original is kept as `cause`, which Fastify logs.
  */

@@ -25,6 +25,7 @@ export const ForbiddenError = errors.ForbiddenError
 export const LogoutUnsupportedError = errors.LogoutUnsupportedError
 export const StoreUnavailableError = errors.StoreUnavailableError
 export const KeysUnavailableError = errors.KeysUnavailableError
+export const TooManyAttemptsError = errors.TooManyAttemptsError
 
 export type * from './types'
 

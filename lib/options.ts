@@ -1,8 +1,9 @@
 import { parse as parseDuration } from '@lukeed/ms'
 import { Kind, Type, type TSchema } from '@sinclair/typebox'
-import type { JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
+import type { AttemptCounter, JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
 import type { FastifyRequest } from 'fastify'
 import { resolveKeys, type ResolvedKey } from './keys'
+import { memoryAttempts } from './stores/memory-attempts'
 
 /** Bytes an HMAC key needs for each algorithm: the hash's output size (RFC 7518 §3.2). */
 const HMAC_KEY_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const
@@ -15,7 +16,8 @@ const DEFAULT_CLOCK_TOLERANCE = 5
 
 const KNOWN_OPTIONS = new Set([
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
-  'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes', 'cacheSize'
+  'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes', 'cacheSize',
+  'loginThrottle'
 ])
 const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks'] as const
 const DEFAULT_PATHS = { login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json' }
@@ -36,6 +38,29 @@ export interface ResolvedJwks {
   /** Least milliseconds between fetches caused by unknown kids. */
   readonly refetchInterval: number
 }
+
+/** A limit on failed logins: `max` per window of `window` milliseconds. */
+export interface ResolvedAttemptLimit {
+  readonly max: number
+  /** Milliseconds. */
+  readonly window: number
+}
+
+/** The login throttle's limits and where attempts are counted. */
+export interface ResolvedLoginThrottle {
+  readonly perLogin: ResolvedAttemptLimit | false
+  readonly perAddress: ResolvedAttemptLimit | false
+  readonly loginName: (credentials: Credentials & Record<string, unknown>) => string | undefined
+  readonly counter: AttemptCounter
+}
+
+const THROTTLE_FIELDS = new Set(['perLogin', 'perAddress', 'loginName', 'counter'])
+
+/** Failed logins allowed per login name, and per address (an office behind one NAT shares it), in 15 minutes. */
+const DEFAULT_LIMITS = { perLogin: { max: 10, window: '15m' }, perAddress: { max: 100, window: '15m' } } as const
+
+const defaultLoginName = (credentials: Credentials & Record<string, unknown>): string | undefined =>
+  typeof credentials.login === 'string' ? credentials.login : undefined
 
 /** Where the keys come from: a shared secret, configured key pairs, or an issuer's JWKS. */
 export type KeySource =
@@ -67,6 +92,8 @@ export interface ResolvedOptions {
   readonly storeTimeout: number
   /** Verified tokens kept; 0 for none. */
   readonly cacheSize: number
+  /** `false` when failed logins are not throttled. */
+  readonly loginThrottle: ResolvedLoginThrottle | false
   readonly routes: ResolvedRoutes
 }
 
@@ -171,6 +198,50 @@ function resolveStore (store: unknown): RevocationStore | undefined {
   return store as unknown as RevocationStore
 }
 
+function resolveAttemptLimit (name: 'perLogin' | 'perAddress', value: unknown): ResolvedAttemptLimit | false {
+  if (value === false) return false
+  const limit = value ?? DEFAULT_LIMITS[name]
+  if (!isPlainObject(limit) || Object.keys(limit).some((key) => key !== 'max' && key !== 'window')) {
+    fail(`loginThrottle.${name} must be false or { max, window }`)
+  }
+  return Object.freeze({
+    max: wholeNumber(`loginThrottle.${name}.max`, limit.max, 1, 'a whole number of failed logins, 1 or more'),
+    window: toSeconds(`loginThrottle.${name}.window`, limit.window ?? DEFAULT_LIMITS[name].window) * 1000
+  })
+}
+
+/** The counter a store offers for login attempts (the Redis store's), if it offers one. */
+function storeCounter (store: RevocationStore | undefined): AttemptCounter | undefined {
+  const attempts = (store as { attempts?: unknown } | undefined)?.attempts
+  return isAttemptCounter(attempts) ? attempts : undefined
+}
+
+function isAttemptCounter (value: unknown): value is AttemptCounter {
+  return isPlainObject(value) && typeof value.take === 'function' && typeof value.release === 'function'
+}
+
+function resolveLoginThrottle (throttle: unknown, store: RevocationStore | undefined, loginRoute: string | false): ResolvedLoginThrottle | false {
+  if (throttle === false) return false
+  if (loginRoute === false) {
+    if (throttle !== undefined) fail('loginThrottle has no use: the login route is off')
+    return false
+  }
+  if (throttle === undefined) throttle = {}
+  if (!isPlainObject(throttle)) fail('loginThrottle must be false or an object')
+  for (const key of Object.keys(throttle)) {
+    if (!THROTTLE_FIELDS.has(key)) fail(`loginThrottle.${key} is not a known loginThrottle option`)
+  }
+  if (throttle.counter !== undefined && !isAttemptCounter(throttle.counter)) {
+    fail('loginThrottle.counter must have take() and release() methods')
+  }
+  return Object.freeze({
+    perLogin: resolveAttemptLimit('perLogin', throttle.perLogin),
+    perAddress: resolveAttemptLimit('perAddress', throttle.perAddress),
+    loginName: optionalFunction<ResolvedLoginThrottle['loginName']>('loginThrottle.loginName', throttle.loginName) ?? defaultLoginName,
+    counter: (throttle.counter as AttemptCounter | undefined) ?? storeCounter(store) ?? memoryAttempts()
+  })
+}
+
 function resolvePath (name: string, value: unknown, prefix: string): string | false {
   if (value === false) return false
   if (typeof value !== 'string' || !value.startsWith('/')) fail(`routes.${name} must be a path starting with '/' or false`)
@@ -244,6 +315,8 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     fail('verifyCredentials is required while the login route is on (set routes.login to false to turn it off)')
   }
 
+  const revocationStore = resolveStore(options.revocationStore)
+
   return Object.freeze({
     keySource,
     expiresIn,
@@ -254,9 +327,10 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     verifyCredentials,
     credentialsSchema: credentialsSchema as TSchema,
     loadUser: optionalFunction<ResolvedOptions['loadUser']>('loadUser', options.loadUser),
-    revocationStore: resolveStore(options.revocationStore),
+    revocationStore,
     storeTimeout: wholeNumber('storeTimeout', options.storeTimeout ?? 2000, 1, 'a positive whole number of milliseconds'),
     cacheSize: wholeNumber('cacheSize', options.cacheSize ?? 10_000, 0, 'a whole number of tokens, 0 or more'),
-    routes: Object.freeze(routes)
+    routes: Object.freeze(routes),
+    loginThrottle: resolveLoginThrottle(options.loginThrottle, revocationStore, routes.login)
   })
 }

@@ -6,6 +6,7 @@ import { createRevocations } from './revocation'
 import { registerRoutes } from './routes'
 import { createTokenService } from './tokens'
 import { createLocalKeyring } from './keyring'
+import { createLoginThrottle } from './login-throttle'
 import { createRemoteKeyring } from './remote-keyring'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
@@ -39,7 +40,9 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   }
   fastify.decorate('jwtAuth', Object.freeze(api))
 
-  registerRoutes(fastify, { options, tokens, revocations, authenticator, keyring })
+  registerRoutes(fastify, {
+    options, tokens, revocations, authenticator, keyring, throttle: createLoginThrottle(options.loginThrottle, options.storeTimeout)
+  })
 
   // A store that holds resources of its own (the Redis mirror's connection) is closed with the
   // app; the host's own clients are the host's to close.

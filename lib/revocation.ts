@@ -1,4 +1,5 @@
 import { LogoutUnsupportedError, RevokedTokenError, StoreUnavailableError } from './errors'
+import { callStore, isThenable, withTimeout } from './store-calls'
 import type { ResolvedOptions } from './options'
 import type { VerifiedToken } from './tokens'
 import type { RevocationStore, SessionClaims } from './types'
@@ -27,21 +28,6 @@ export function revocationKey (kind: 'jti' | 'sid' | 'sub', id: string): string 
   return [kind, id].join(':')
 }
 
-function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | null)?.then === 'function'
-}
-
-/** A pending store answer, failing closed: a rejection or an answer slower than `timeout` becomes a 503. */
-function withTimeout<T> (pending: Promise<T>, timeout: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreUnavailableError({ cause: new Error(`store call timed out after ${timeout} ms`) })), timeout)
-    pending.then(
-      (value) => { clearTimeout(timer); resolve(value) },
-      (cause: unknown) => { clearTimeout(timer); reject(new StoreUnavailableError({ cause })) }
-    )
-  })
-}
-
 /** Revoked when a key's cut-off reaches the token's `iat`; an answer that is not a number fails closed. */
 function judge (cutoff: number | undefined | null, iat: number): void {
   if (cutoff === undefined || cutoff === null) return
@@ -68,13 +54,7 @@ export function createRevocations (options: ResolvedOptions): Revocations {
   const store: RevocationStore = revocationStore
 
   async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
-    let answer: boolean | Promise<boolean>
-    try {
-      answer = store.revoke(key, cutoff, expiresAt)
-    } catch (cause) {
-      throw new StoreUnavailableError({ cause })
-    }
-    const revoked = isThenable(answer) ? await withTimeout(answer, storeTimeout) : answer
+    const revoked = await callStore(() => store.revoke(key, cutoff, expiresAt), storeTimeout)
     if (typeof revoked !== 'boolean') {
       throw new StoreUnavailableError({ cause: new TypeError(`the store's revoke() answered ${typeof revoked}, not a boolean`) })
     }

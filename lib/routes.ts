@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Authenticator } from './authenticate'
 import type { Keyring } from './keyring'
+import type { LoginThrottle } from './login-throttle'
 import { InvalidCredentialsError, RevokedTokenError, SessionTooOldError, internalError } from './errors'
 import type { ResolvedOptions } from './options'
 import type { Revocations } from './revocation'
@@ -16,6 +17,7 @@ export interface RouteContext {
   readonly revocations: Revocations
   readonly authenticator: Authenticator
   readonly keyring: Keyring
+  readonly throttle: LoginThrottle
 }
 
 /**
@@ -46,7 +48,7 @@ function userFromClaims (claims: SessionClaims): SessionUser {
 
 /** Registers `POST /@login`, `POST /@login-renew`, `POST /@logout` and the JWKS where the options put them. */
 export function registerRoutes (fastify: FastifyInstance, context: RouteContext): void {
-  const { options, tokens, revocations, authenticator, keyring } = context
+  const { options, tokens, revocations, authenticator, keyring, throttle } = context
   const { routes, verifyCredentials, loadUser, maxSessionAge, credentialsSchema } = options
   const hasStore = options.revocationStore !== undefined
 
@@ -58,13 +60,22 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
         summary: 'Log in: check credentials and issue a token',
         tags: TAGS,
         body: credentialsSchema,
-        response: { 200: TokenResponse, ...errorResponses(400, 401, 413, 415, 500) }
+        response: { 200: TokenResponse, ...errorResponses(400, 401, 413, 415, 429, 500, 503) }
       }
     }, async (request) => {
       const credentials = request.body as Credentials & Record<string, unknown>
+      // Counted before the verifier runs (429 past a limit), uncounted below if it succeeds.
+      const attempt = await throttle.admit(request, credentials)
       const user = await callHost(() => verify(credentials, request))
       if (user === null || user === undefined) throw new InvalidCredentialsError()
-      return { token: await callHost(async () => tokens.sign(user)) }
+      const token = await callHost(async () => tokens.sign(user))
+      try {
+        await throttle.release(attempt)
+      } catch (error) {
+        // The user is in: a counter that failed to uncount only leaves one failure too many.
+        request.log.warn({ err: error }, 'fastify-jwt-session: a successful login stayed counted as a failure')
+      }
+      return { token }
     })
   }
 

@@ -65,12 +65,24 @@ test('start() listens on HOST and PORT', async (t) => {
   t.equal(response.status, 200)
 })
 
+test('the example throttles guessing: the eleventh try at one name gets 429, even with the right password', async (t) => {
+  const app = await buildServer(env, undefined, { logger: false })
+  t.teardown(() => app.close())
+  for (let i = 0; i < 10; i++) t.equal((await loginAs(app, 'roger', `guess-${i}`)).statusCode, 401)
+  const response = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'roger', password: 'roger' } })
+  t.equal(response.statusCode, 429)
+  t.equal(response.headers['retry-after'], '900')
+  t.equal((await loginAs(app, 'admin')).statusCode, 200, 'another user is not held back')
+})
+
 test('two example servers pointed at one Redis share logouts; Redis down gives 503, back up heals', async (t) => {
   const redis = await RedisServer.start(t)
   const redisEnv = { ...env, REDIS_URL: `redis://127.0.0.1:${redis.port}` }
   const one = await buildServer(redisEnv, undefined, { logger: false })
   const two = await buildServer(redisEnv, undefined, { logger: false })
   t.teardown(async () => { await one.close(); await two.close() })
+  // A login is counted in Redis (the login throttle): 503 until the client has connected.
+  await eventually(async () => (await loginAs(one, 'roger')).statusCode === 200)
   const { token } = await loginAs(one, 'roger')
   const auth = { authorization: `Bearer ${token}` }
   // Each mirror answers 503 until it has loaded; wait for both.

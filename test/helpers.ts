@@ -54,6 +54,14 @@ export async function login (app: FastifyInstance, name = 'alice'): Promise<stri
   return response.json().token
 }
 
+/**
+ * Signs a token for a test user through `fastify.jwtAuth`, without the login route: for
+ * stores that cannot count a login attempt (Redis down, a read-only replica).
+ */
+export async function issue (app: FastifyInstance, name = 'alice'): Promise<string> {
+  return await app.jwtAuth.sign((USERS[name] as [string, SessionUser])[1])
+}
+
 /** Headers carrying `token` as a Bearer credential. */
 export function bearer (token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` }

@@ -33,7 +33,7 @@ test('the OpenAPI document lists every route, its body, every response, and the 
 
   const login = document.paths['/@login']?.post
   t.same(Object.keys(login.requestBody.content['application/json'].schema.properties), ['login', 'password'])
-  t.same(Object.keys(login.responses).sort(), ['200', '400', '401', '413', '415', '500'])
+  t.same(Object.keys(login.responses).sort(), ['200', '400', '401', '413', '415', '429', '500', '503'])
   t.same(Object.keys(login.responses['200'].content['application/json'].schema.properties), ['token'])
 
   const renew = document.paths['/@login-renew']?.post

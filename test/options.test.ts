@@ -49,6 +49,16 @@ const refused: Array<[string, unknown, RegExp]> = [
   ['a prefix without a leading slash', { ...base, routes: { prefix: 'auth' } }, /routes.prefix must be/],
   ['a negative cacheSize', { ...base, cacheSize: -1 }, /cacheSize must be a whole number of tokens, 0 or more/],
   ['a cacheSize string', { ...base, cacheSize: '10k' }, /cacheSize must be/],
+  ['a loginThrottle that is no object', { ...base, loginThrottle: true }, /loginThrottle must be false or an object/],
+  ['an unknown loginThrottle option', { ...base, loginThrottle: { perUser: { max: 3 } } }, /loginThrottle.perUser is not a known loginThrottle option/],
+  ['a loginThrottle limit that is no object', { ...base, loginThrottle: { perLogin: 10 } }, /loginThrottle.perLogin must be false or \{ max, window \}/],
+  ['a loginThrottle limit with an unknown field', { ...base, loginThrottle: { perAddress: { max: 3, ttl: 5 } } }, /loginThrottle.perAddress must be false or \{ max, window \}/],
+  ['a loginThrottle max of 0', { ...base, loginThrottle: { perLogin: { max: 0 } } }, /loginThrottle.perLogin.max must be a whole number of failed logins, 1 or more/],
+  ['a loginThrottle limit without max', { ...base, loginThrottle: { perAddress: { window: '1h' } } }, /loginThrottle.perAddress.max must be/],
+  ['an unparsable loginThrottle window', { ...base, loginThrottle: { perLogin: { max: 5, window: 'a while' } } }, /loginThrottle.perLogin.window must be a positive whole number of seconds/],
+  ['a loginThrottle counter without release()', { ...base, loginThrottle: { counter: { take: () => 0 } } }, /loginThrottle.counter must have take\(\) and release\(\) methods/],
+  ['a loginThrottle loginName that is no function', { ...base, loginThrottle: { loginName: 'email' } }, /loginThrottle.loginName must be a function/],
+  ['a loginThrottle with the login route off', { ...base, routes: { login: false }, loginThrottle: { perLogin: { max: 3 } } }, /loginThrottle has no use: the login route is off/],
   ['a misspelt option', { ...base, expiresin: '1h' }, /expiresin is not a known option/],
   ['options that are no object', 'secret', /options must be an object/]
 ]

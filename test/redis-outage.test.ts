@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { redisStore } from '../lib/index'
-import { bearer, buildApp, login } from './helpers'
+import { bearer, buildApp, issue, login } from './helpers'
 import { RedisServer, connected, eventually } from './redis-server'
 
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -65,7 +65,9 @@ test('mirror: a store started while Redis is down answers 503 until Redis is up,
   const store = redisStore({ client })
   t.teardown(async () => await store.close())
   const app = await buildApp(t, { revocationStore: store })
-  const token = await login(app)
+  // Logins are counted in Redis (the login throttle): they fail closed as well.
+  t.equal((await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })).statusCode, 503)
+  const token = await issue(app)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503)
   await server.run()
   await store.ready()

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { redisStore, type RedisStore } from '../lib/index'
-import { bearer, buildApp, login } from './helpers'
+import { bearer, buildApp, issue, login } from './helpers'
 import { RedisServer, connected, eventually } from './redis-server'
 
 const MODES = ['mirror', 'lookup'] as const
@@ -101,7 +101,7 @@ for (const mode of MODES) {
     const store = redisStore({ client, mode })
     t.teardown(async () => await store.close())
     const app = await buildApp(t, { revocationStore: store })
-    const token = await login(app)
+    const token = await issue(app)
     await eventually(async () => (await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })).statusCode === 204)
     await store.ready()
     t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
@@ -112,7 +112,9 @@ test('a replica refusing writes (READONLY) fails logouts with 503 and keeps the 
   const primary = await RedisServer.start(t)
   const replica = await RedisServer.start(t, { args: ['--replicaof', '127.0.0.1', String(primary.port)] })
   const app = await buildApp(t, { revocationStore: await storeOn(t, replica) })
-  const token = await login(app)
+  // Logging in counts the attempt in Redis: a replica cannot, so the login fails closed too.
+  t.equal((await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })).statusCode, 503)
+  const token = await issue(app)
   const response = await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
   t.equal(response.statusCode, 503)
   t.notMatch(response.body, /READONLY/)

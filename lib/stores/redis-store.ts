@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { RedisStore, RedisStoreOptions } from '../types'
+import { redisAttempts } from './redis-attempts'
 import { startRedisMirror } from './redis-mirror'
 import { largestCutoff } from './redis-values'
 
@@ -65,6 +66,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
     cutoff: mirror === undefined
       ? async (keys) => largestCutoff(await client.mget(keys.map((key) => prefix + key)))
       : (keys) => mirror.cutoff(keys),
+    attempts: redisAttempts(client, prefix),
     ready: async () => await mirror?.ready(),
     close: async () => await mirror?.close()
   }
