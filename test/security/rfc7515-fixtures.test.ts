@@ -53,7 +53,7 @@ const verifiers = {
 }
 const examples = [['A.1', 'HS256', A1.token], ['A.2', 'RS256', A2.token], ['A.3', 'ES256', A3.token]] as const
 
-/** The same token with its payload changed (`"iss":"joe"` becomes `"iss":"jo\"`). */
+/** The same token with its payload changed (`"iss":"joe"` becomes `"iss":"job"`). */
 function tampered (token: string): string {
   const [header, payload, signature] = token.split('.') as [string, string, string]
   return [header, payload.replace('eyJpc3MiOiJqb2Ui', 'eyJpc3MiOiJqb2Ii'), signature].join('.')
