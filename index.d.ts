@@ -226,8 +226,57 @@ declare namespace fastifyJwtSession {
     refetchInterval?: Duration
   }
 
+  /** A login that succeeded: the new session. Never a password or a token. */
+  export interface LoginEvent {
+    readonly sub: string
+    readonly sid: string
+    readonly jti: string
+  }
+
+  /** A login that was refused: wrong credentials, or throttled. Never a password. */
+  export interface LoginFailedEvent {
+    /** The login name given, if the body has one (see `loginThrottle.loginName`). */
+    readonly login: string | undefined
+    readonly reason: 'invalid_credentials' | 'throttled'
+  }
+
+  /** A renewal: the new token's `jti` and the one it replaced. Never a token. */
+  export interface RenewEvent {
+    readonly sub: string
+    readonly sid: string
+    readonly jti: string
+    readonly previousJti: string
+  }
+
+  /** A logout: of this session, or with `all` of every session of `sub`. */
+  export interface LogoutEvent {
+    readonly sub: string
+    readonly sid: string
+    readonly all: boolean
+  }
+
+  /**
+   * Audit callbacks, called once the outcome is decided and awaited before the answer is
+   * sent. One that throws is logged (at error) and changes nothing: the login, renewal or
+   * logout has happened.
+   */
+  export interface AuditHooks {
+    onLogin?: (event: LoginEvent, request: FastifyRequest) => void | Promise<void>
+    onLoginFailed?: (event: LoginFailedEvent, request: FastifyRequest) => void | Promise<void>
+    onRenew?: (event: RenewEvent, request: FastifyRequest) => void | Promise<void>
+    onLogout?: (event: LogoutEvent, request: FastifyRequest) => void | Promise<void>
+  }
+
+  /** Cookie mode (needs `@fastify/cookie`): the token travels in an HttpOnly cookie. */
+  export interface CookieOptions {
+    /** The cookie's name; `'__Host-session'` by default (the browser then insists on Secure and Path=/). */
+    name?: string
+    /** The header that must carry the session's CSRF token on state-changing requests; `'x-csrf-token'` by default. */
+    csrfHeader?: string
+  }
+
   /** The plugin's options; the README gives each default. Exactly one of `secret`, `keys`, `jwks`. */
-  export interface JwtSessionOptions {
+  export interface JwtSessionOptions extends AuditHooks {
     /** HMAC key; HS256 needs at least 32 bytes, HS384 48, HS512 64. */
     secret?: string | Buffer
     /** Asymmetric keys; the first with a private key signs, every one verifies (rotation). */
@@ -262,6 +311,8 @@ declare namespace fastifyJwtSession {
     routes?: false | RoutesOptions
     /** Throttling of failed logins (429 with `Retry-After`); on by default, `false` turns it off. */
     loginThrottle?: false | LoginThrottleOptions
+    /** Cookie mode, off by default: `true` or options. Needs `@fastify/cookie` registered first. */
+    cookie?: boolean | CookieOptions
   }
 
   /**
@@ -345,6 +396,8 @@ declare namespace fastifyJwtSession {
   export const StoreUnavailableError: FastifyErrorConstructor
   /** 503 `FST_JWT_SESSION_KEYS_UNAVAILABLE`: a verify-only service could not fetch the issuer's JWKS. */
   export const KeysUnavailableError: FastifyErrorConstructor
+  /** 403 `FST_JWT_SESSION_CSRF`: a state-changing request authenticated by cookie without the session's CSRF token. */
+  export const CsrfError: FastifyErrorConstructor
   /** 429 `FST_JWT_SESSION_TOO_MANY_ATTEMPTS`: too many failed logins; with `Retry-After`. */
   export const TooManyAttemptsError: FastifyErrorConstructor
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { extractBearerToken } from './bearer'
+import type { CookieTransport } from './cookies'
 import { ForbiddenError } from './errors'
 import type { Revocations } from './revocation'
 import type { TokenService, VerifiedToken } from './tokens'
@@ -16,7 +17,7 @@ const proceed: Next = (_request, done) => { done() }
 
 /** The request-side operations: `request.authenticate()`, `fastify.authenticate`, `requireRoles`. */
 export interface Authenticator {
-  /** Verifies the request's Bearer token and the store; sets `request.user`. */
+  /** Verifies the request's Bearer token (or, in cookie mode, its cookie) and the store; sets `request.user`. */
   authenticate (request: FastifyRequest): SessionClaims | Promise<SessionClaims>
   /** `fastify.authenticate`. */
   hook: Hook
@@ -25,7 +26,7 @@ export interface Authenticator {
 }
 
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
-export function createAuthenticator (tokens: TokenService, revocations: Revocations): Authenticator {
+export function createAuthenticator (tokens: TokenService, revocations: Revocations, cookie?: CookieTransport): Authenticator {
   /** Checks the store for a verified token, then sets `request.user`. */
   function admit (request: FastifyRequest, token: VerifiedToken): SessionClaims | Promise<SessionClaims> {
     const pending = revocations.check(token)
@@ -39,8 +40,24 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     })
   }
 
+  /** Cookie mode, for a request with no Authorization header: the cookie, then the CSRF check. */
+  function authenticateByCookie (request: FastifyRequest, transport: CookieTransport): SessionClaims | Promise<SessionClaims> {
+    const token = tokens.verify(transport.tokenOf(request))
+    if (token instanceof Promise) {
+      return token.then((fetched) => {
+        transport.checkCsrf(request, fetched.claims)
+        return admit(request, fetched)
+      })
+    }
+    transport.checkCsrf(request, token.claims)
+    return admit(request, token)
+  }
+
   function authenticate (request: FastifyRequest): SessionClaims | Promise<SessionClaims> {
-    const token = tokens.verify(extractBearerToken(request.headers.authorization))
+    const header = request.headers.authorization
+    // The header, when there is one, is the only credential looked at, even in cookie mode.
+    if (header === undefined && cookie !== undefined) return authenticateByCookie(request, cookie)
+    const token = tokens.verify(extractBearerToken(header))
     return token instanceof Promise ? token.then((fetched) => admit(request, fetched)) : admit(request, token)
   }
 

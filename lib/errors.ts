@@ -79,6 +79,13 @@ export const KeysUnavailableError = defineError(
   'FST_JWT_SESSION_KEYS_UNAVAILABLE', 'The signing keys are unavailable; try again later', 503, RETRY_LATER)
 
 /**
+ * 403: a state-changing request authenticated by cookie did not carry the session's CSRF
+ * token in its header (cookie mode only).
+ */
+export const CsrfError = defineError(
+  'FST_JWT_SESSION_CSRF', 'A request authenticated by cookie must carry the CSRF token of its session', 403, {})
+
+/**
  * 429: too many failed logins for this login name or from this address. Each instance
  * carries its own `Retry-After`: the seconds until the window that refused it ends.
  */

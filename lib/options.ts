@@ -1,6 +1,6 @@
 import { parse as parseDuration } from '@lukeed/ms'
 import { Kind, Type, type TSchema } from '@sinclair/typebox'
-import type { AttemptCounter, JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
+import type { AttemptCounter, AuditHooks, JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
 import type { FastifyRequest } from 'fastify'
 import { resolveKeys, type ResolvedKey } from './keys'
 import { memoryAttempts } from './stores/memory-attempts'
@@ -17,7 +17,7 @@ const DEFAULT_CLOCK_TOLERANCE = 5
 const KNOWN_OPTIONS = new Set([
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
   'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes', 'cacheSize',
-  'loginThrottle'
+  'loginThrottle', 'cookie', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout'
 ])
 const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks'] as const
 const DEFAULT_PATHS = { login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json' }
@@ -62,6 +62,18 @@ const DEFAULT_LIMITS = { perLogin: { max: 10, window: '15m' }, perAddress: { max
 const defaultLoginName = (credentials: Credentials & Record<string, unknown>): string | undefined =>
   typeof credentials.login === 'string' ? credentials.login : undefined
 
+/** Cookie mode: where the token travels, and the header that carries the CSRF token. */
+export interface ResolvedCookie {
+  readonly name: string
+  /** Lower case, as Node gives header names. */
+  readonly csrfHeader: string
+}
+
+const COOKIE_FIELDS = new Set(['name', 'csrfHeader'])
+
+/** An RFC 6265 cookie name, and an RFC 9110 header name: tokens. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
 /** Where the keys come from: a shared secret, configured key pairs, or an issuer's JWKS. */
 export type KeySource =
   | { readonly kind: 'secret', readonly secret: Buffer, readonly algorithm: HmacAlgorithm }
@@ -94,6 +106,12 @@ export interface ResolvedOptions {
   readonly cacheSize: number
   /** `false` when failed logins are not throttled. */
   readonly loginThrottle: ResolvedLoginThrottle | false
+  /** The login name in a login body, for the throttle and the audit hooks. */
+  readonly loginName: (credentials: Credentials & Record<string, unknown>) => string | undefined
+  /** `false` unless tokens also travel in a cookie. */
+  readonly cookie: ResolvedCookie | false
+  /** The host's audit callbacks; each may be undefined. */
+  readonly audit: Readonly<AuditHooks>
   readonly routes: ResolvedRoutes
 }
 
@@ -242,6 +260,28 @@ function resolveLoginThrottle (throttle: unknown, store: RevocationStore | undef
   })
 }
 
+function resolveCookie (cookie: unknown): ResolvedCookie | false {
+  if (cookie === undefined || cookie === false) return false
+  if (cookie === true) cookie = {}
+  if (!isPlainObject(cookie)) fail('cookie must be true, false or an object')
+  for (const key of Object.keys(cookie)) {
+    if (!COOKIE_FIELDS.has(key)) fail(`cookie.${key} is not a known cookie option`)
+  }
+  const { name = '__Host-session', csrfHeader = 'x-csrf-token' } = cookie
+  if (typeof name !== 'string' || !TOKEN.test(name)) fail('cookie.name must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~)')
+  if (typeof csrfHeader !== 'string' || !TOKEN.test(csrfHeader)) fail('cookie.csrfHeader must be a header name')
+  return Object.freeze({ name, csrfHeader: csrfHeader.toLowerCase() })
+}
+
+function resolveAudit (options: JwtSessionOptions): Readonly<AuditHooks> {
+  return Object.freeze({
+    onLogin: optionalFunction<AuditHooks['onLogin']>('onLogin', options.onLogin),
+    onLoginFailed: optionalFunction<AuditHooks['onLoginFailed']>('onLoginFailed', options.onLoginFailed),
+    onRenew: optionalFunction<AuditHooks['onRenew']>('onRenew', options.onRenew),
+    onLogout: optionalFunction<AuditHooks['onLogout']>('onLogout', options.onLogout)
+  })
+}
+
 function resolvePath (name: string, value: unknown, prefix: string): string | false {
   if (value === false) return false
   if (typeof value !== 'string' || !value.startsWith('/')) fail(`routes.${name} must be a path starting with '/' or false`)
@@ -316,6 +356,7 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
   }
 
   const revocationStore = resolveStore(options.revocationStore)
+  const loginThrottle = resolveLoginThrottle(options.loginThrottle, revocationStore, routes.login)
 
   return Object.freeze({
     keySource,
@@ -331,6 +372,9 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     storeTimeout: wholeNumber('storeTimeout', options.storeTimeout ?? 2000, 1, 'a positive whole number of milliseconds'),
     cacheSize: wholeNumber('cacheSize', options.cacheSize ?? 10_000, 0, 'a whole number of tokens, 0 or more'),
     routes: Object.freeze(routes),
-    loginThrottle: resolveLoginThrottle(options.loginThrottle, revocationStore, routes.login)
+    loginThrottle,
+    loginName: loginThrottle === false ? defaultLoginName : loginThrottle.loginName,
+    cookie: resolveCookie(options.cookie),
+    audit: resolveAudit(options)
   })
 }

@@ -1,7 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { createAudit } from './audit'
 import { createAuthenticator } from './authenticate'
-import { resolveOptions } from './options'
+import { createCookieTransport } from './cookies'
+import { OptionError, resolveOptions } from './options'
 import { createRevocations } from './revocation'
 import { registerRoutes } from './routes'
 import { createTokenService } from './tokens'
@@ -16,7 +18,11 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   const keyring = keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, options) : createLocalKeyring(keySource, options)
   const tokens = createTokenService(options, keyring)
   const revocations = createRevocations(options)
-  const authenticator = createAuthenticator(tokens, revocations)
+  if (options.cookie !== false && !fastify.hasReplyDecorator('setCookie')) {
+    throw new OptionError('fastify-jwt-session: cookie needs @fastify/cookie, registered before this plugin')
+  }
+  const cookie = options.cookie === false ? undefined : createCookieTransport(options.cookie)
+  const authenticator = createAuthenticator(tokens, revocations, cookie)
 
   // null until authenticated; typed as the claims because only authenticated routes read it.
   fastify.decorateRequest('user', null as unknown as SessionClaims)
@@ -27,7 +33,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorate('authenticate', authenticator.hook as AuthHook)
   fastify.decorate('requireRoles', authenticator.requireRoles as (...roles: string[]) => AuthHook)
   const api: JwtAuthApi = {
-    sign: (user: SessionUser) => tokens.sign(user),
+    sign: (user: SessionUser) => tokens.sign(user).token,
     async verify (token: string) {
       const verified = await tokens.verify(token)
       await revocations.check(verified)
@@ -41,7 +47,14 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorate('jwtAuth', Object.freeze(api))
 
   registerRoutes(fastify, {
-    options, tokens, revocations, authenticator, keyring, throttle: createLoginThrottle(options.loginThrottle, options.storeTimeout)
+    options,
+    tokens,
+    revocations,
+    authenticator,
+    keyring,
+    throttle: createLoginThrottle(options.loginThrottle, options.storeTimeout),
+    audit: createAudit(options.audit),
+    cookie
   })
 
   // A store that holds resources of its own (the Redis mirror's connection) is closed with the

@@ -13,6 +13,15 @@ export const TokenResponse = Type.Object({
   token: Type.String({ description: 'A signed JWT, to send as "Authorization: Bearer <token>"' })
 })
 
+/**
+ * In cookie mode: a token for a client that sent an Authorization header, else (a browser)
+ * the session's CSRF token, the token itself being in the HttpOnly cookie.
+ */
+export const SessionResponse = Type.Object({
+  token: Type.Optional(Type.String({ description: 'A signed JWT, for a client that authenticated with an Authorization header' })),
+  csrfToken: Type.Optional(Type.String({ description: 'Send it back in the CSRF header on state-changing requests authenticated by the cookie' }))
+})
+
 /** The Authorization header of the routes that need a token; optional, so its absence is a 401. */
 export const BearerHeaders = Type.Object({
   authorization: Type.Optional(Type.String({ description: 'Bearer <token>' }))

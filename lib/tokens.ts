@@ -15,7 +15,7 @@ import type { SessionClaims, SessionUser } from './types'
 const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 
 /** Claims the plugin sets itself; a host's extra `claims` may not override them. */
-const REGISTERED_CLAIMS = new Set(['sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud'])
+const REGISTERED_CLAIMS = new Set(['sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud', 'csrf'])
 
 /** Longer tokens are refused before any decoding: ours are well under 2 KB. */
 const MAX_TOKEN_LENGTH = 8192
@@ -30,6 +30,14 @@ export interface Session {
   readonly sid: string
   /** Login time, seconds since the epoch. */
   readonly auth_time: number
+  /** The session's CSRF token, in cookie mode only. */
+  readonly csrf?: string
+}
+
+/** A freshly signed token and the claims it carries. */
+export interface IssuedToken {
+  readonly token: string
+  readonly claims: Readonly<Record<string, unknown>> & Session & { readonly sub: string, readonly jti: string }
 }
 
 /** A verified token: its frozen claims and the store keys that could revoke it. */
@@ -42,7 +50,7 @@ export interface VerifiedToken {
 /** Signs and verifies the plugin's tokens. */
 export interface TokenService {
   /** Signs a token for `user`; a new session starts unless `session` continues one. */
-  sign (user: SessionUser, session?: Session): string
+  sign (user: SessionUser, session?: Session): IssuedToken
   /**
    * Verifies `token` and answers its claims, or throws the documented error; a promise only
    * while a verify-only service fetches a key it has not seen.
@@ -50,8 +58,8 @@ export interface TokenService {
   verify (token: string): VerifiedToken | Promise<VerifiedToken>
 }
 
-/** 128 random bits, base64url: unguessable ids for `jti` and `sid` (RFC 7519 §4.1.7). */
-function randomId (): string {
+/** 128 random bits, base64url: unguessable ids for `jti`, `sid` and `csrf` (RFC 7519 §4.1.7). */
+export function randomId (): string {
   return randomBytes(16).toString('base64url')
 }
 
@@ -108,16 +116,17 @@ function refusal (error: unknown): Error {
  */
 export function createTokenService (options: ResolvedOptions, keyring: Keyring): TokenService {
   const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize } = options
+  const withCsrf = options.cookie !== false
   // Keyed on the exact token string: another spelling of the same signature is verified anew.
   const verified: Pick<LruMap<VerifiedToken>, 'get' | 'set'> = cacheSize > 0 ? new LruMap<VerifiedToken>(cacheSize) : NO_CACHE
   const worthCaching = cacheSize > 0 ? secondSighting(cacheSize) : ADMIT_ALL
 
-  function sign (user: SessionUser, session?: Session): string {
+  function sign (user: SessionUser, session?: Session): IssuedToken {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
     assertSessionUser(user)
     const iat = Math.floor(Date.now() / 1000)
     const authTime = session?.auth_time ?? iat
-    return keyring.sign({
+    const claims = {
       ...user.claims,
       sub: user.sub,
       roles: user.roles ?? [],
@@ -127,8 +136,11 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
       sid: session?.sid ?? randomId(),
       auth_time: authTime,
       ...(issuer === undefined ? undefined : { iss: issuer }),
-      ...(audience === undefined ? undefined : { aud: audience })
-    })
+      ...(audience === undefined ? undefined : { aud: audience }),
+      // Cookie mode: the session's CSRF token travels in the token it protects (see cookies.ts).
+      ...(withCsrf ? { csrf: session?.csrf ?? randomId() } : undefined)
+    }
+    return { token: keyring.sign(claims), claims }
   }
 
   /** Verifies with the chosen verifier, checks what fast-jwt does not, and remembers the result. */

@@ -3,6 +3,6 @@
  * them from there so that the two can never drift apart.
  */
 export type {
-  AttemptCounter, AttemptLimit, AuthHook, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreOptions,
+  AttemptCounter, AttemptLimit, AuditHooks, AuthHook, CookieOptions, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreOptions,
   RedisStore, RedisStoreOptions, RevocationStore, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'
