@@ -1,7 +1,9 @@
 import { test } from 'tap'
 import { createServer, type ServerResponse } from 'node:http'
 import * as jose from 'jose'
-import { memoryStore } from '../lib/index'
+import Fastify from 'fastify'
+import cookiePlugin from '@fastify/cookie'
+import jwtAuth, { memoryStore } from '../lib/index'
 import { bearer, buildApp, fakeClock, login, validClaims } from './helpers'
 import { pair, signingKey, verifyingKey } from './key-pairs'
 
@@ -168,4 +170,21 @@ test('a known key is refreshed after maxAge; a key the issuer withdrew stops ver
 test('a verify-only service with keys publishes no JWKS of its own', async (t) => {
   const downstream = await buildApp(t, { keys: [verifyingKey('ES256')], verifyCredentials: undefined })
   t.equal((await downstream.inject({ url: '/.well-known/jwks.json' })).statusCode, 404)
+})
+
+test('cookie mode on a verify-only service: a cookie token whose key is fetched first is still checked for its CSRF token', async (t) => {
+  const jwks = await jwksServer(t)
+  jwks.document.keys.push(await publicJwk('p256', 'k1', 'ES256'))
+  const token = await signed('p256', 'k1', 'ES256', validClaims({ csrf: 'the-session-csrf-token' }))
+  for (const [header, expected] of [['the-session-csrf-token', 200], [undefined, 403]] as const) {
+    // A new service each time: its first request waits for the key.
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(cookiePlugin)
+    await app.register(jwtAuth, { jwks: { url: jwks.url }, cookie: true })
+    app.post('/orders', { onRequest: app.authenticate }, async (request) => ({ orderedBy: request.user.sub }))
+    const response = await app.inject({ method: 'POST', url: '/orders', headers: { cookie: `__Host-session=${token}`, ...(header === undefined ? {} : { 'x-csrf-token': header }) } })
+    t.equal(response.statusCode, expected)
+  }
+  t.equal(jwks.hits(), 2)
 })
