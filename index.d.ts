@@ -16,7 +16,6 @@ import type {
 } from 'fastify'
 import type { FastifyErrorConstructor } from '@fastify/error'
 import type { TSchema } from '@sinclair/typebox'
-import type { Redis } from 'ioredis'
 import type { KeyObject } from 'node:crypto'
 
 declare module 'fastify' {
@@ -121,10 +120,21 @@ declare namespace fastifyJwtSession {
     readonly size: number
   }
 
+  /**
+   * An ioredis client (`new Redis(...)`, or the one `@fastify/redis` decorates), described by
+   * the methods the store calls, so that these types do not need ioredis installed.
+   */
+  export interface RedisClient {
+    eval (...args: any[]): unknown
+    mget (...args: any[]): unknown
+    scan (...args: any[]): unknown
+    duplicate (...args: any[]): unknown
+  }
+
   /** Options of {@link redisStore}. */
   export interface RedisStoreOptions {
     /** An ioredis client the host owns; the store never closes it. */
-    client: Redis
+    client: RedisClient
     /** Prepended to every key, and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`. */
     prefix?: string
     /**

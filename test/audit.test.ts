@@ -1,4 +1,4 @@
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import cookiePlugin from '@fastify/cookie'
@@ -12,7 +12,7 @@ type Call = [string, Record<string, unknown>, string]
 interface Line { level: number, msg: string, [key: string]: unknown }
 
 /** An app whose four audit hooks record their calls, with its log captured from `level` up. */
-async function auditedApp (t: { teardown (fn: () => unknown): void }, options: JwtSessionOptions = {}, level = 'trace'): Promise<{ app: FastifyInstance, calls: Call[], lines: Line[] }> {
+async function auditedApp (t: Test, options: JwtSessionOptions = {}, level = 'trace'): Promise<{ app: FastifyInstance, calls: Call[], lines: Line[] }> {
   const calls: Call[] = []
   const lines: Line[] = []
   const record = (name: string) => async (event: object, request: FastifyRequest) => {

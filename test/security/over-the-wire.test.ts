@@ -61,5 +61,5 @@ test('over a real socket: the eleventh failed login for one name gets 429 with R
   const refused = await attempt('wonderland')
   t.equal(refused.status, 429)
   t.equal(refused.headers.get('retry-after'), '900')
-  t.equal((await refused.json()).code, 'FST_JWT_SESSION_TOO_MANY_ATTEMPTS')
+  t.equal(((await refused.json()) as { code: string }).code, 'FST_JWT_SESSION_TOO_MANY_ATTEMPTS')
 })
