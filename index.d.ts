@@ -51,7 +51,6 @@ declare namespace fastifyJwtSession {
    * }
    * ```
    */
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   export interface SessionExtraClaims {}
 
   /** The verified claims of a token, as `request.user` holds them. Frozen. */

@@ -1,13 +1,14 @@
 import { test } from 'tap'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
 /** Runs `source` in a fresh Node process at the package root, as a consumer of the built package. */
 async function node (source: string, type: 'commonjs' | 'module'): Promise<string> {
-  const { stdout } = await run(process.execPath, [`--input-type=${type}`, '-e', source], { cwd: `${__dirname}/..` })
+  const { stdout } = await run(process.execPath, [`--input-type=${type}`, '-e', source], { cwd: join(__dirname, '..') })
   return stdout.trim()
 }
 
@@ -26,7 +27,7 @@ const CONSUMER = `
 `
 
 test('the built package is there (npm test builds it first)', async (t) => {
-  t.ok(existsSync(`${__dirname}/../dist/index.js`), 'dist/index.js exists: run npm run build')
+  t.ok(existsSync(join(__dirname, '..', 'dist', 'index.js')), 'dist/index.js exists: run npm run build')
 })
 
 test('CommonJS: require() is the plugin, with .default, .jwtAuth, .memoryStore and the errors', async (t) => {

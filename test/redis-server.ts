@@ -59,8 +59,14 @@ export class RedisServer {
   /** A client that fails fast rather than queue commands while Redis is away, as the README advises. */
   client (options: RedisOptions = {}): Redis {
     const client = new Redis({
-      host: '127.0.0.1', port: this.port, enableOfflineQueue: false, maxRetriesPerRequest: 1,
-      connectTimeout: 500, commandTimeout: 1000, retryStrategy: () => 100, ...options
+      host: '127.0.0.1',
+      port: this.port,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 500,
+      commandTimeout: 1000,
+      retryStrategy: () => 100,
+      ...options
     })
     client.on('error', () => {})
     this.clients.push(client)
