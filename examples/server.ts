@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import jwtAuth, { memoryStore, redisStore, type RevocationStore } from 'fastify-jwt-session'
 import { checkCredentials, findUser } from './users'
 
@@ -33,8 +35,9 @@ function storeFor (app: FastifyInstance, env: ServerEnv): RevocationStore {
 }
 
 /**
- * Builds the example server: the plugin's routes, `GET /protected` for any valid token and
- * `GET /admin` for role `admin`. The store comes from `REDIS_URL` unless one is given.
+ * Builds the example server: the plugin's routes, `GET /protected` for any valid token,
+ * `GET /admin` for role `admin`, and Swagger UI at `/docs`. The store comes from `REDIS_URL`
+ * unless one is given.
  */
 export async function buildServer (env: ServerEnv = {}, revocationStore?: RevocationStore, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: true, ...options })
@@ -43,6 +46,17 @@ export async function buildServer (env: ServerEnv = {}, revocationStore?: Revoca
     secret = randomBytes(32).toString('base64url')
     app.log.warn('JWT_SECRET is not set: using a random secret, so tokens die with this process')
   }
+
+  // The OpenAPI document is built from the routes' own schemas; the bearer scheme gives
+  // Swagger UI its Authorize button (paste a token from /@login there).
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'fastify-jwt-session example', version: '1.0.0' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearerAuth: [] }]
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(jwtAuth, {
     secret,

@@ -65,6 +65,17 @@ test('start() listens on HOST and PORT', async (t) => {
   t.equal(response.status, 200)
 })
 
+test('the example serves Swagger UI at /docs, with the plugin\'s routes and the bearer scheme', async (t) => {
+  const app = await buildServer(env, undefined, { logger: false })
+  t.teardown(() => app.close())
+  const page = await app.inject({ url: '/docs' })
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-type'], /text\/html/)
+  const document = (await app.inject({ url: '/docs/json' })).json()
+  t.same(Object.keys(document.paths).sort(), ['/@login', '/@login-renew', '/@logout', '/admin', '/protected'])
+  t.same(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+})
+
 test('the example throttles guessing: the eleventh try at one name gets 429, even with the right password', async (t) => {
   const app = await buildServer(env, undefined, { logger: false })
   t.teardown(() => app.close())
