@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { Redis } from 'ioredis'
 import jwtAuth, {
   jwtAuth as named, memoryStore, redisStore, InvalidTokenError, KeysUnavailableError, OptionError,
-  type JwtKey, type JwtSessionOptions, type RedisStore, type RevocationStore, type SessionClaims, type SessionUser
+  type AttemptCounter, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationStore, type SessionClaims, type SessionUser
 } from 'fastify-jwt-session'
 
 declare module 'fastify-jwt-session' {
@@ -16,6 +16,29 @@ declare module 'fastify-jwt-session' {
 }
 
 const app = Fastify()
+
+describe('throttle, cookies and audit hooks', () => {
+  test('the throttle, cookie mode and the audit hooks are typed options', () => {
+    expect(app.register(jwtAuth, { secret: 'x', loginThrottle: { perLogin: { max: 5, window: '10m' }, perAddress: false } })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', loginThrottle: { perLogin: { window: '10m' } } })).type.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', cookie: { name: 'session', csrfHeader: 'x-xsrf-token' } })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', cookie: { sameSite: 'lax' } })).type.toRaiseError()
+    expect(app.register(jwtAuth, {
+      secret: 'x',
+      onLogin: async (event, request) => { expect(event.sub).type.toBe<string>(); expect(request.ip).type.toBe<string>() },
+      onLoginFailed: (event) => { expect(event).type.toBe<LoginFailedEvent>(); expect(event.reason).type.toBe<'invalid_credentials' | 'throttled'>() },
+      onRenew: (event) => { expect(event.previousJti).type.toBe<string>() },
+      onLogout: (event) => { expect(event.all).type.toBe<boolean>() }
+    })).type.not.toRaiseError()
+  })
+
+  test('a counter of your own is an AttemptCounter; the Redis store offers one', () => {
+    const counter: AttemptCounter = { take: async () => 0, release: () => {} }
+    expect(app.register(jwtAuth, { secret: 'x', loginThrottle: { counter } })).type.not.toRaiseError()
+    expect(redisStore({ client: new Redis() }).attempts).type.toBe<AttemptCounter>()
+    expect(redisStore({ client: 'redis://localhost' })).type.toRaiseError()
+  })
+})
 
 describe('registration', () => {
   test('the default and the named export are the same plugin, registered with its options', () => {
