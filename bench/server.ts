@@ -58,6 +58,8 @@ const variants: Record<string, (app: FastifyInstance) => Promise<void>> = {
     app.post<{ Body: { login: string } }>('/@login', { schema: { body: LOGIN_BODY } }, async (request, reply) => ({ token: await reply.jwtSign({ sub: request.body.login }) }))
   },
   hs256: async (app) => { await withPlugin(app, {}) },
+  // The login route without counting attempts: what the throttle costs a successful login.
+  'hs256-nothrottle': async (app) => { await withPlugin(app, { loginThrottle: false }) },
   'hs256-nocache': async (app) => { await withPlugin(app, { cacheSize: 0 }) },
   es256: async (app) => { await withPlugin(app, { keys: es256() }) },
   'es256-nocache': async (app) => { await withPlugin(app, { keys: es256(), cacheSize: 0 }) },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import type { FastifyRequest } from 'fastify'
 import { StoreUnavailableError, tooManyAttempts } from './errors'
-import type { ResolvedLoginThrottle } from './options'
+import type { ResolvedLoginThrottle } from './route-options'
 import { callStore } from './store-calls'
 import type { Credentials } from './types'
 

@@ -1,9 +1,11 @@
-import { parse as parseDuration } from '@lukeed/ms'
 import { Kind, Type, type TSchema } from '@sinclair/typebox'
-import type { AttemptCounter, AuditHooks, JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
+import type { AuditHooks, JwtSessionOptions, RevocationStore, SessionClaims, SessionUser, Credentials } from './types'
 import type { FastifyRequest } from 'fastify'
 import { resolveKeys, type ResolvedKey } from './keys'
-import { memoryAttempts } from './stores/memory-attempts'
+import { OptionError, fail, isPlainObject, optionalFunction, optionalString, toSeconds, wholeNumber } from './option-checks'
+import { defaultLoginName, resolveAudit, resolveCookie, resolveLoginThrottle, type ResolvedCookie, type ResolvedLoginThrottle } from './route-options'
+
+export { OptionError }
 
 /** Bytes an HMAC key needs for each algorithm: the hash's output size (RFC 7518 §3.2). */
 const HMAC_KEY_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const
@@ -38,41 +40,6 @@ export interface ResolvedJwks {
   /** Least milliseconds between fetches caused by unknown kids. */
   readonly refetchInterval: number
 }
-
-/** A limit on failed logins: `max` per window of `window` milliseconds. */
-export interface ResolvedAttemptLimit {
-  readonly max: number
-  /** Milliseconds. */
-  readonly window: number
-}
-
-/** The login throttle's limits and where attempts are counted. */
-export interface ResolvedLoginThrottle {
-  readonly perLogin: ResolvedAttemptLimit | false
-  readonly perAddress: ResolvedAttemptLimit | false
-  readonly loginName: (credentials: Credentials & Record<string, unknown>) => string | undefined
-  readonly counter: AttemptCounter
-}
-
-const THROTTLE_FIELDS = new Set(['perLogin', 'perAddress', 'loginName', 'counter'])
-
-/** Failed logins allowed per login name, and per address (an office behind one NAT shares it), in 15 minutes. */
-const DEFAULT_LIMITS = { perLogin: { max: 10, window: '15m' }, perAddress: { max: 100, window: '15m' } } as const
-
-const defaultLoginName = (credentials: Credentials & Record<string, unknown>): string | undefined =>
-  typeof credentials.login === 'string' ? credentials.login : undefined
-
-/** Cookie mode: where the token travels, and the header that carries the CSRF token. */
-export interface ResolvedCookie {
-  readonly name: string
-  /** Lower case, as Node gives header names. */
-  readonly csrfHeader: string
-}
-
-const COOKIE_FIELDS = new Set(['name', 'csrfHeader'])
-
-/** An RFC 6265 cookie name, and an RFC 9110 header name: tokens. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /** Where the keys come from: a shared secret, configured key pairs, or an issuer's JWKS. */
 export type KeySource =
@@ -113,46 +80,6 @@ export interface ResolvedOptions {
   /** The host's audit callbacks; each may be undefined. */
   readonly audit: Readonly<AuditHooks>
   readonly routes: ResolvedRoutes
-}
-
-/** An option that cannot be used; the message names the option. */
-export class OptionError extends TypeError {
-  override name = 'FastifyJwtSessionOptionError'
-}
-
-function fail (message: string): never {
-  throw new OptionError(`fastify-jwt-session: ${message}`)
-}
-
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Seconds from a number of seconds or a duration string such as `'12h'`; whole and positive. */
-function toSeconds (name: string, value: unknown): number {
-  const seconds = typeof value === 'number'
-    ? value
-    : typeof value === 'string' && value.trim() !== '' ? (parseDuration(value) ?? NaN) / 1000 : NaN
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
-    fail(`${name} must be a positive whole number of seconds or a duration such as '12h', got ${JSON.stringify(value)}`)
-  }
-  return seconds
-}
-
-/** A whole number of at least `minimum`, for counts and milliseconds. */
-function wholeNumber (name: string, value: unknown, minimum: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) fail(`${name} must be ${what}`)
-  return value
-}
-
-function optionalFunction<T> (name: string, value: unknown): T | undefined {
-  if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function`)
-  return value as T | undefined
-}
-
-function optionalString (name: string, value: unknown): string | undefined {
-  if (value !== undefined && (typeof value !== 'string' || value === '')) fail(`${name} must be a non-empty string`)
-  return value as string | undefined
 }
 
 function resolveJwks (jwks: unknown): ResolvedJwks {
@@ -214,72 +141,6 @@ function resolveStore (store: unknown): RevocationStore | undefined {
     fail('revocationStore must have revoke() and cutoff() methods')
   }
   return store as unknown as RevocationStore
-}
-
-function resolveAttemptLimit (name: 'perLogin' | 'perAddress', value: unknown): ResolvedAttemptLimit | false {
-  if (value === false) return false
-  const limit = value ?? DEFAULT_LIMITS[name]
-  if (!isPlainObject(limit) || Object.keys(limit).some((key) => key !== 'max' && key !== 'window')) {
-    fail(`loginThrottle.${name} must be false or { max, window }`)
-  }
-  return Object.freeze({
-    max: wholeNumber(`loginThrottle.${name}.max`, limit.max, 1, 'a whole number of failed logins, 1 or more'),
-    window: toSeconds(`loginThrottle.${name}.window`, limit.window ?? DEFAULT_LIMITS[name].window) * 1000
-  })
-}
-
-/** The counter a store offers for login attempts (the Redis store's), if it offers one. */
-function storeCounter (store: RevocationStore | undefined): AttemptCounter | undefined {
-  const attempts = (store as { attempts?: unknown } | undefined)?.attempts
-  return isAttemptCounter(attempts) ? attempts : undefined
-}
-
-function isAttemptCounter (value: unknown): value is AttemptCounter {
-  return isPlainObject(value) && typeof value.take === 'function' && typeof value.release === 'function'
-}
-
-function resolveLoginThrottle (throttle: unknown, store: RevocationStore | undefined, loginRoute: string | false): ResolvedLoginThrottle | false {
-  if (throttle === false) return false
-  if (loginRoute === false) {
-    if (throttle !== undefined) fail('loginThrottle has no use: the login route is off')
-    return false
-  }
-  if (throttle === undefined) throttle = {}
-  if (!isPlainObject(throttle)) fail('loginThrottle must be false or an object')
-  for (const key of Object.keys(throttle)) {
-    if (!THROTTLE_FIELDS.has(key)) fail(`loginThrottle.${key} is not a known loginThrottle option`)
-  }
-  if (throttle.counter !== undefined && !isAttemptCounter(throttle.counter)) {
-    fail('loginThrottle.counter must have take() and release() methods')
-  }
-  return Object.freeze({
-    perLogin: resolveAttemptLimit('perLogin', throttle.perLogin),
-    perAddress: resolveAttemptLimit('perAddress', throttle.perAddress),
-    loginName: optionalFunction<ResolvedLoginThrottle['loginName']>('loginThrottle.loginName', throttle.loginName) ?? defaultLoginName,
-    counter: (throttle.counter as AttemptCounter | undefined) ?? storeCounter(store) ?? memoryAttempts()
-  })
-}
-
-function resolveCookie (cookie: unknown): ResolvedCookie | false {
-  if (cookie === undefined || cookie === false) return false
-  if (cookie === true) cookie = {}
-  if (!isPlainObject(cookie)) fail('cookie must be true, false or an object')
-  for (const key of Object.keys(cookie)) {
-    if (!COOKIE_FIELDS.has(key)) fail(`cookie.${key} is not a known cookie option`)
-  }
-  const { name = '__Host-session', csrfHeader = 'x-csrf-token' } = cookie
-  if (typeof name !== 'string' || !TOKEN.test(name)) fail('cookie.name must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~)')
-  if (typeof csrfHeader !== 'string' || !TOKEN.test(csrfHeader)) fail('cookie.csrfHeader must be a header name')
-  return Object.freeze({ name, csrfHeader: csrfHeader.toLowerCase() })
-}
-
-function resolveAudit (options: JwtSessionOptions): Readonly<AuditHooks> {
-  return Object.freeze({
-    onLogin: optionalFunction<AuditHooks['onLogin']>('onLogin', options.onLogin),
-    onLoginFailed: optionalFunction<AuditHooks['onLoginFailed']>('onLoginFailed', options.onLoginFailed),
-    onRenew: optionalFunction<AuditHooks['onRenew']>('onRenew', options.onRenew),
-    onLogout: optionalFunction<AuditHooks['onLogout']>('onLogout', options.onLogout)
-  })
 }
 
 function resolvePath (name: string, value: unknown, prefix: string): string | false {
