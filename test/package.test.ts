@@ -12,19 +12,11 @@ async function node (source: string, type: 'commonjs' | 'module'): Promise<strin
   return stdout.trim()
 }
 
-const CONSUMER = `
-  const app = Fastify()
-  await app.register(plugin, {
-    secret: 'a-consumer-secret-of-at-least-32-bytes',
-    verifyCredentials: async ({ login }) => login === 'ann' ? { sub: 'ann' } : null,
-    revocationStore: memoryStore()
-  })
-  app.get('/me', { onRequest: app.authenticate }, async (request) => request.user.sub)
-  const login = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'ann', password: 'pw' } })
-  const me = await app.inject({ url: '/me', headers: { authorization: 'Bearer ' + login.json().token } })
-  console.log(me.body)
-  await app.close()
-`
+/** Runs one of the consumer programs (also run against the packed tarball) on the built package. */
+async function consumer (file: string): Promise<unknown> {
+  const { stdout } = await run(process.execPath, [join(__dirname, 'consumer', file)], { cwd: join(__dirname, '..') })
+  return JSON.parse(stdout)
+}
 
 test('the built package is there (npm test builds it first)', async (t) => {
   t.ok(existsSync(join(__dirname, '..', 'dist', 'index.js')), 'dist/index.js exists: run npm run build')
@@ -39,8 +31,7 @@ test('CommonJS: require() is the plugin, with .default, .jwtAuth, .memoryStore a
     }))
   `, 'commonjs')
   t.same(JSON.parse(out), { fn: 'function', default: true, named: true, store: 'function', error: 'FST_JWT_SESSION_INVALID_TOKEN', option: 'function' })
-  const served = await node(`(async () => { const Fastify = require('fastify'); const plugin = require('fastify-jwt-session'); const { memoryStore } = plugin; ${CONSUMER} })()`, 'commonjs')
-  t.equal(served, 'ann')
+  t.same(await consumer('cjs.cjs'), { plugin: 'function', default: true, named: true, me: 'ann' })
 })
 
 test('ESM: the default import and the named imports', async (t) => {
@@ -49,6 +40,5 @@ test('ESM: the default import and the named imports', async (t) => {
     console.log(JSON.stringify({ same: jwtAuth === named, stores: [typeof memoryStore, typeof redisStore], codes: [new InvalidTokenError().code, new StoreUnavailableError().statusCode, new KeysUnavailableError().code] }))
   `, 'module')
   t.same(JSON.parse(out), { same: true, stores: ['function', 'function'], codes: ['FST_JWT_SESSION_INVALID_TOKEN', 503, 'FST_JWT_SESSION_KEYS_UNAVAILABLE'] })
-  const served = await node(`import Fastify from 'fastify'; import plugin, { memoryStore } from 'fastify-jwt-session'; ${CONSUMER}`, 'module')
-  t.equal(served, 'ann')
+  t.same(await consumer('esm.mjs'), { same: true, code: 'FST_JWT_SESSION_INVALID_TOKEN', me: 'ann' })
 })
