@@ -67,7 +67,7 @@ export function registerRoutes (fastify: FastifyInstance, context: RouteContext)
    */
   function handOver (reply: FastifyReply, issued: IssuedToken, inCookie: boolean): { token: string } | { csrfToken: string } {
     if (cookie === undefined || !inCookie) return { token: issued.token }
-    cookie.set(reply, issued.token, issued.claims.exp as number)
+    cookie.set(reply, issued.token, issued.claims.exp)
     return { csrfToken: issued.claims.csrf as string }
   }
 

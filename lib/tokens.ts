@@ -37,7 +37,7 @@ export interface Session {
 /** A freshly signed token and the claims it carries. */
 export interface IssuedToken {
   readonly token: string
-  readonly claims: Readonly<Record<string, unknown>> & Session & { readonly sub: string, readonly jti: string }
+  readonly claims: Readonly<Record<string, unknown>> & Session & { readonly sub: string, readonly jti: string, readonly exp: number }
 }
 
 /** A verified token: its frozen claims and the store keys that could revoke it. */
