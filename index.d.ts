@@ -121,13 +121,35 @@ declare namespace fastifyJwtSession {
 
   /**
    * An ioredis client (`new Redis(...)`, or the one `@fastify/redis` decorates), described by
-   * the methods the store calls, so that these types do not need ioredis installed.
+   * exactly the methods the store calls, so that these types do not need ioredis installed.
    */
   export interface RedisClient {
-    eval (...args: any[]): unknown
-    mget (...args: any[]): unknown
-    scan (...args: any[]): unknown
-    duplicate (...args: any[]): unknown
+    eval (script: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>
+    mget (keys: string[]): Promise<Array<string | null>>
+    scan (cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', howMany: number): Promise<[cursor: string, keys: string[]]>
+    /** Mirror mode: batches the loading reads. */
+    pipeline (): RedisPipeline
+    /** Mirror mode: a connection of the store's own for the subscription. */
+    duplicate (): RedisSubscriber
+    /** Mirror mode: the mirror stops when the host's client ends. */
+    once (event: 'end', listener: () => void): unknown
+  }
+
+  /** The pipeline of a {@link RedisClient}, as far as the mirror uses it. */
+  export interface RedisPipeline {
+    get (key: string): RedisPipeline
+    call (command: string, ...args: Array<string | number>): RedisPipeline
+    exec (): Promise<Array<[error: Error | null, result: unknown]> | null>
+  }
+
+  /** The mirror's own connection, a duplicate of the host's client. */
+  export interface RedisSubscriber {
+    readonly status: string
+    connect (): Promise<unknown>
+    subscribe (channel: string): Promise<unknown>
+    on (event: 'message', listener: (channel: string, message: string) => void): unknown
+    on (event: 'close' | 'ready' | 'error', listener: (...args: any[]) => void): unknown
+    disconnect (): void
   }
 
   /** Options of {@link redisStore}. */

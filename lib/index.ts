@@ -1,8 +1,8 @@
 import { jwtAuth as plugin } from './plugin'
-import { memoryStore as createMemoryStore } from './stores/memory-store'
-import { redisStore as createRedisStore } from './stores/redis-store'
+import { memoryStore as createMemoryStore } from './stores/memory/store'
+import { redisStore as createRedisStore } from './stores/redis/store'
 import * as errors from './errors'
-import { OptionError as OptionErrorClass } from './options'
+import { OptionError as OptionErrorClass } from './options/checks'
 
 /** The plugin; also the default export and, in CommonJS, `require('fastify-jwt-session')` itself. */
 export const jwtAuth = plugin

@@ -1,22 +1,24 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { createAudit } from './audit'
-import { createAuthenticator } from './authenticate'
-import { createCookieTransport } from './cookies'
-import { OptionError, resolveOptions } from './options'
-import { createRevocations } from './revocation'
-import { registerRoutes } from './routes'
-import { createTokenService } from './tokens'
-import { createLocalKeyring } from './keyring'
-import { createLoginThrottle } from './login-throttle'
-import { createRemoteKeyring } from './remote-keyring'
+import { createAuthenticator } from './http/authenticate'
+import { createCookieTransport } from './http/cookies'
+import { createLocalKeyring } from './jwt/local-keyring'
+import { createRemoteKeyring } from './jwt/remote-keyring'
+import { createTokenService } from './jwt/token-service'
+import { OptionError } from './options/checks'
+import { resolveOptions } from './options/resolve'
+import { createAudit } from './routes/audit'
+import { registerRoutes } from './routes/index'
+import { revocationKeys } from './sessions/revocation-keys'
+import { createRevocations } from './sessions/revocations'
+import { createLoginThrottle } from './throttle/login-throttle'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
 async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions): Promise<void> {
   const options = resolveOptions(rawOptions)
   const { keySource } = options
   const keyring = keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, options) : createLocalKeyring(keySource, options)
-  const tokens = createTokenService(options, keyring)
+  const tokens = createTokenService(options, keyring, revocationKeys)
   const revocations = createRevocations(options)
   if (options.cookie !== false && !fastify.hasReplyDecorator('setCookie')) {
     throw new OptionError('fastify-jwt-session: cookie needs @fastify/cookie, registered before this plugin')

@@ -4,5 +4,5 @@
  */
 export type {
   AttemptCounter, AttemptLimit, AuditHooks, AuthHook, CookieOptions, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreOptions,
-  RedisClient, RedisStore, RedisStoreOptions, RevocationStore, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
+  RedisClient, RedisPipeline, RedisSubscriber, RedisStore, RedisStoreOptions, RevocationStore, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import jwtAuth, { redisStore, type AttemptCounter, type JwtSessionOptions } from '../lib/index'
-import { addressKey, loginKey } from '../lib/login-throttle'
+import { addressKey, loginKey } from '../lib/throttle/login-throttle'
 import { SECRET, buildApp, fakeClock, verifyCredentials } from './helpers'
 import { RedisServer, connected } from './redis-server'
 

@@ -95,7 +95,10 @@ test('registration leaves the caller\'s options untouched', async (t) => {
   t.notOk(Object.isFrozen(options))
 })
 
-test('a memoryStore with a bad bound is refused when it is made', async (t) => {
+test('a memoryStore with a bad bound, a misspelt option or options that are not an object is refused when it is made', async (t) => {
   t.throws(() => memoryStore({ maxEntries: 0 }), /memoryStore maxEntries must be a positive whole number/)
   t.throws(() => memoryStore({ maxEntries: 1.5 }), /maxEntries/)
+  t.throws(() => memoryStore({ maxEntires: 10 } as never), /memoryStore maxEntires is not a known memoryStore option/)
+  t.throws(() => memoryStore(null as never), /memoryStore options must be an object/)
+  t.throws(() => memoryStore({ maxEntires: 10 } as never), OptionError, 'the same error class the plugin\'s options throw')
 })

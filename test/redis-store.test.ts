@@ -155,6 +155,16 @@ test('redisStore refuses bad options, naming them', async (t) => {
   t.throws(() => redisStore({ client: {} as never }), /client must be an ioredis client/)
   t.throws(() => redisStore({ client, prefix: '' }), /prefix must be a non-empty string/)
   t.throws(() => redisStore({ client, mode: 'cache' as never }), /mode must be 'mirror' or 'lookup'/)
+  t.throws(() => redisStore({ client, maxEntries: 0 }), /redisStore maxEntries must be a positive whole number/, 'names redisStore, not memoryStore')
+  t.throws(() => redisStore({ client, maxEntires: 10 } as never), /redisStore maxEntires is not a known redisStore option/)
+})
+
+test('redisStore refuses a client without a method the store calls, naming the method', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  // The four methods a client once had to have, without the mirror's pipeline() and once().
+  const partial = { eval: client.eval.bind(client), mget: client.mget.bind(client), scan: client.scan.bind(client), duplicate: client.duplicate.bind(client) }
+  t.throws(() => redisStore({ client: partial as never }), /it has no pipeline\(\), once\(\)/)
 })
 
 test('mirror: a foreign message on the channel makes the mirror reload, and it keeps working', async (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { createPublicKey } from 'node:crypto'
-import { createStrictVerifier } from '../../lib/keyring'
-import { resolveOptions } from '../../lib/options'
+import { createStrictVerifier } from '../../lib/jwt/validity'
+import { resolveOptions } from '../../lib/options/resolve'
 import { bearer, buildApp, fakeClock } from '../helpers'
 
 /**

@@ -1,10 +1,12 @@
 import { createPublicKey } from 'node:crypto'
 import buildGetJwks from 'get-jwks'
 import { LruMap } from 'toad-cache'
-import { InvalidTokenError, KeysUnavailableError } from './errors'
-import { createStrictVerifier, tokenHeader, type Keyring, type Verifier } from './keyring'
-import { ASYMMETRIC_ALGORITHMS, keyMismatch } from './keys'
-import type { ResolvedJwks, ResolvedOptions } from './options'
+import { InvalidTokenError, KeysUnavailableError } from '../errors'
+import { ASYMMETRIC_ALGORITHMS } from '../options/defaults'
+import type { ResolvedJwks, ResolvedOptions } from '../options/resolved'
+import { tokenHeader, type Keyring } from './keyring'
+import { keyMismatch } from '../options/keys'
+import { createStrictVerifier, type Verifier } from './validity'
 
 /** A key fetched from the issuer's JWKS, and when. */
 interface FetchedKey {

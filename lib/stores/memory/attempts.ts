@@ -1,5 +1,5 @@
 import { LruMap } from 'toad-cache'
-import type { AttemptCounter } from '../types'
+import type { AttemptCounter } from '../../types'
 
 /** One key's window: attempts counted, and when the window ends (ms since the epoch). */
 interface Window {

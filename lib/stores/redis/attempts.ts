@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis'
-import type { AttemptCounter } from '../types'
+import type { AttemptCounter, RedisClient } from '../../types'
 
 /**
  * Counts one attempt unless the window is full, in one script, so that instances racing on
@@ -26,7 +25,7 @@ return 0
 `
 
 /** Login attempts counted in Redis under `<prefix>attempts:`, shared by every instance. */
-export function redisAttempts (client: Redis, prefix: string): AttemptCounter {
+export function redisAttempts (client: RedisClient, prefix: string): AttemptCounter {
   const keyPrefix = `${prefix}attempts:`
   return {
     take: async (key: string, limit: number, windowMs: number) =>

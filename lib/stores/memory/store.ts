@@ -1,5 +1,7 @@
-import type { MemoryStore, MemoryStoreOptions } from '../types'
-import { cutoffOf, entry, expiryOf, type Entry } from './memory-entry'
+import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../options/checks'
+import { DEFAULTS, MEMORY_STORE_OPTIONS } from '../../options/defaults'
+import type { MemoryStore, MemoryStoreOptions } from '../../types'
+import { cutoffOf, entry, expiryOf, type Entry } from './entry'
 
 /** Thrown by `revoke` when the store is full of live entries. */
 class MemoryStoreFullError extends Error {
@@ -18,10 +20,9 @@ class MemoryStoreFullError extends Error {
  * ```
  */
 export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
-  const maxEntries = options.maxEntries ?? 1_000_000
-  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
-    throw new TypeError('fastify-jwt-session: memoryStore maxEntries must be a positive whole number')
-  }
+  if (!isPlainObject(options)) fail('memoryStore options must be an object')
+  rejectUnknownKeys(options, MEMORY_STORE_OPTIONS, 'memoryStore ', 'memoryStore option')
+  const maxEntries = wholeNumber('memoryStore maxEntries', options.maxEntries ?? DEFAULTS.memoryStore.maxEntries, 1, 'a positive whole number')
   // A Map keeps insertion order, which is roughly expiry order.
   const entries = new Map<string, Entry>()
   let sweptAt = 0

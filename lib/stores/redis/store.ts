@@ -1,8 +1,10 @@
-import type { Redis } from 'ioredis'
-import type { RedisStore, RedisStoreOptions } from '../types'
-import { redisAttempts } from './redis-attempts'
-import { startRedisMirror } from './redis-mirror'
-import { largestCutoff } from './redis-values'
+import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../options/checks'
+import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
+import type { RedisStore, RedisStoreOptions } from '../../types'
+import { redisAttempts } from './attempts'
+import { startRedisMirror } from './mirror'
+import { largestCutoff } from './values'
+import { checkRedisClient } from './client'
 
 /**
  * Revokes atomically, in one script: of two renewals of one token on two instances, only
@@ -23,15 +25,6 @@ redis.call('PUBLISH', ARGV[3], cjson.encode({ ARGV[4], cutoff, expiresAt }))
 return 1
 `
 
-function fail (message: string): never {
-  throw new TypeError(`fastify-jwt-session: redisStore ${message}`)
-}
-
-function isRedisClient (client: unknown): client is Redis {
-  return typeof client === 'object' && client !== null &&
-    ['eval', 'mget', 'scan', 'duplicate'].every((method) => typeof (client as Record<string, unknown>)[method] === 'function')
-}
-
 /**
  * A revocation store in Redis, for many instances and for the services downstream.
  * It takes an ioredis client the host owns (the one `@fastify/redis` decorates) and never
@@ -46,11 +39,13 @@ function isRedisClient (client: unknown): client is Redis {
  * ```
  */
 export function redisStore (options: RedisStoreOptions): RedisStore {
-  if (typeof options !== 'object' || options === null) fail('needs an options object')
-  const { client, prefix = 'jwt-session:', mode = 'mirror', maxEntries = 1_000_000 } = options
-  if (!isRedisClient(client)) fail('client must be an ioredis client')
-  if (typeof prefix !== 'string' || prefix === '') fail('prefix must be a non-empty string')
-  if (mode !== 'mirror' && mode !== 'lookup') fail("mode must be 'mirror' or 'lookup'")
+  if (!isPlainObject(options)) fail('redisStore needs an options object')
+  rejectUnknownKeys(options, REDIS_STORE_OPTIONS, 'redisStore ', 'redisStore option')
+  const { prefix = DEFAULTS.redisStore.prefix, mode = DEFAULTS.redisStore.mode } = options
+  const client = checkRedisClient(options.client)
+  if (typeof prefix !== 'string' || prefix === '') fail('redisStore prefix must be a non-empty string')
+  if (mode !== 'mirror' && mode !== 'lookup') fail("redisStore mode must be 'mirror' or 'lookup'")
+  const maxEntries = wholeNumber('redisStore maxEntries', options.maxEntries ?? DEFAULTS.redisStore.maxEntries, 1, 'a positive whole number')
   const channel = `${prefix}revoked`
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 

@@ -1,4 +1,4 @@
-import { BadRequestError, NoTokenError } from './errors'
+import { BadRequestError, NoTokenError } from '../errors'
 
 /**
  * `Bearer <b64token>` (RFC 6750 §2.1), the scheme in any case, then one or more spaces.

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from './errors'
+import { StoreUnavailableError } from '../errors'
 
 /** Whether a store answered with a promise rather than at once. */
 export function isThenable<T> (value: T | Promise<T>): value is Promise<T> {

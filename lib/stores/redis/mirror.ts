@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis'
-import { memoryStore } from './memory-store'
-import { parseCutoff } from './redis-values'
+import type { RedisClient } from '../../types'
+import { memoryStore } from '../memory/store'
+import { parseCutoff } from './values'
 
 /** A copy of the revocations in Redis, kept in this process and current through pub/sub. */
 export interface RedisMirror {
@@ -40,7 +40,7 @@ function parseMessage (message: string): [string, number, number] | undefined {
  * changes nothing: a cut-off only grows). Whenever the subscription drops, the copy is
  * distrusted (`cutoff` throws, so requests get 503) until it is subscribed and loaded again.
  */
-export function startRedisMirror (client: Redis, prefix: string, channel: string, maxEntries: number): RedisMirror {
+export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number): RedisMirror {
   const entries = memoryStore({ maxEntries })
   const subscriber = client.duplicate()
   let inSync = false

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import type { FastifyRequest } from 'fastify'
-import { StoreUnavailableError, tooManyAttempts } from './errors'
-import type { ResolvedLoginThrottle } from './route-options'
-import { callStore } from './store-calls'
-import type { Credentials } from './types'
+import { StoreUnavailableError, tooManyAttempts } from '../errors'
+import type { ResolvedLoginThrottle } from '../options/resolved'
+import { callStore } from '../sessions/store-calls'
+import { memoryAttempts } from '../stores/memory/attempts'
+import type { Credentials } from '../types'
 
 /**
  * The plugin's side of login throttling. Each login attempt is counted before the host's
@@ -51,7 +52,8 @@ export function addressKey (ip: string): string {
 /** Binds the throttle's limits to its counter; `false` throttles nothing. */
 export function createLoginThrottle (throttle: ResolvedLoginThrottle | false, storeTimeout: number): LoginThrottle {
   if (throttle === false) return NO_THROTTLE
-  const { perLogin, perAddress, loginName, counter } = throttle
+  const { perLogin, perAddress, loginName } = throttle
+  const counter = throttle.counter ?? memoryAttempts()
 
   /** Counts under `key`; an answer that is not a number of milliseconds fails closed. */
   async function take (key: string, limit: number, windowMs: number): Promise<number> {

@@ -17,6 +17,17 @@ export function isPlainObject (value: unknown): value is Record<string, unknown>
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/**
+ * Refuses a key of `object` that is not in `known`: a misspelt option (`maxEntires`) would
+ * otherwise be ignored and its default used without a word. `where` names the object in the
+ * message, such as `'loginThrottle.'`; `what` says what the key is not.
+ */
+export function rejectUnknownKeys (object: Record<string, unknown>, known: readonly string[], where: string, what: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) fail(`${where}${key} is not a known ${what}`)
+  }
+}
+
 /** Seconds from a number of seconds or a duration string such as `'12h'`; whole and positive. */
 export function toSeconds (name: string, value: unknown): number {
   const seconds = typeof value === 'number'

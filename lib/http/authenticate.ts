@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { ForbiddenError } from '../errors'
+import type { TokenService, VerifiedToken } from '../jwt/token-service'
+import type { Revocations } from '../sessions/revocations'
+import type { SessionClaims } from '../types'
 import { extractBearerToken } from './bearer'
 import type { CookieTransport } from './cookies'
-import { ForbiddenError } from './errors'
-import type { Revocations } from './revocation'
-import type { TokenService, VerifiedToken } from './tokens'
-import type { SessionClaims } from './types'
 
 /** A hook for `onRequest` or `preHandler`, in Fastify's callback style (no promise per request). */
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void

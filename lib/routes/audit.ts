@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent } from './types'
+import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent } from '../types'
 
 /**
  * What the routes report: a log line at a level that fits (failures at warn, renewals at

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { CsrfError, NoTokenError } from './errors'
-import type { ResolvedCookie } from './route-options'
-import type { SessionClaims } from './types'
+import { CsrfError, NoTokenError } from '../errors'
+import type { ResolvedCookie } from '../options/resolved'
+import type { SessionClaims } from '../types'
 
 /** Methods that change nothing (RFC 9110 §9.2.1): they need no CSRF token. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])

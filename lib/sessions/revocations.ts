@@ -1,8 +1,9 @@
-import { LogoutUnsupportedError, RevokedTokenError, StoreUnavailableError } from './errors'
+import { LogoutUnsupportedError, RevokedTokenError, StoreUnavailableError } from '../errors'
+import type { VerifiedToken } from '../jwt/token-service'
+import type { ResolvedOptions } from '../options/resolved'
+import type { RevocationStore, SessionClaims } from '../types'
+import { revocationKey } from './revocation-keys'
 import { callStore, isThenable, withTimeout } from './store-calls'
-import type { ResolvedOptions } from './options'
-import type { VerifiedToken } from './tokens'
-import type { RevocationStore, SessionClaims } from './types'
 
 /**
  * The plugin's side of the revocation store: what to revoke, and the fail-closed rules.
@@ -17,15 +18,6 @@ export interface Revocations {
   revokeSession (claims: SessionClaims): Promise<void>
   /** Revokes every token of `sub` issued until now. */
   revokeSubject (sub: string): Promise<void>
-}
-
-/**
- * The store key of a kind of revocation: `jti:<id>`, `sid:<id>` or `sub:<id>`. Built with
- * join, which makes a flat string: V8 keeps a template literal's result as a rope, and a
- * store that keeps the key (as the memory store does) would hold ~25 more bytes for it.
- */
-export function revocationKey (kind: 'jti' | 'sid' | 'sub', id: string): string {
-  return [kind, id].join(':')
 }
 
 /** Revoked when a key's cut-off reaches the token's `iat`; an answer that is not a number fails closed. */

@@ -1,15 +1,11 @@
-import { KeyObject, createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
+import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto'
+import { fail, rejectUnknownKeys } from './checks'
+import { ASYMMETRIC_ALGORITHMS, KEY_FIELDS, type AsymmetricAlgorithm } from './defaults'
 
-/** The asymmetric algorithms the plugin signs and verifies with. */
-export const ASYMMETRIC_ALGORITHMS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
-
-/** One of {@link ASYMMETRIC_ALGORITHMS}. */
-export type AsymmetricAlgorithm = typeof ASYMMETRIC_ALGORITHMS[number]
+/* The `keys` option, and what makes a key fit an algorithm (also asked of keys fetched from a JWKS). */
 
 /** RSA keys shorter than this are refused (RFC 7518 §3.3, §3.5). */
 const MIN_RSA_BITS = 2048
-
-const KEY_FIELDS = new Set(['kid', 'algorithm', 'privateKey', 'publicKey'])
 
 /** A configured key once checked: a public key, and the private one if this key signs. */
 export interface ResolvedKey {
@@ -50,15 +46,16 @@ function isPrivateKeyMaterial (material: unknown): boolean {
   }
 }
 
-/** A configured key of the given type, or a TypeError naming it. */
+/** A configured key of the given type, or an `OptionError` naming it. */
 function toKey (material: unknown, type: 'public' | 'private', name: string): KeyObject {
-  if (type === 'public' && isPrivateKeyMaterial(material)) throw new TypeError(`${name}.publicKey is a private key: give the public key`)
+  if (type === 'public' && isPrivateKeyMaterial(material)) fail(`${name}.publicKey is a private key: give the public key`)
   try {
     const key = material instanceof KeyObject ? material : type === 'public' ? createPublicKey(material as string) : createPrivateKey(material as string)
+    // Caught just below and answered with the option's name.
     if (key.type !== type) throw new TypeError(`not a ${type} key`)
     return key
   } catch {
-    throw new TypeError(`${name}.${type}Key must be a PEM ${type} key or a ${type} KeyObject`)
+    fail(`${name}.${type}Key must be a PEM ${type} key or a ${type} KeyObject`)
   }
 }
 
@@ -68,19 +65,17 @@ function sameKey (a: KeyObject, b: KeyObject): boolean {
 
 function resolveKey (entry: unknown, index: number): ResolvedKey {
   const where = `keys[${index}]`
-  if (typeof entry !== 'object' || entry === null) throw new TypeError(`${where} must be an object`)
+  if (typeof entry !== 'object' || entry === null) fail(`${where} must be an object`)
   const { kid, algorithm, privateKey, publicKey } = entry as Record<string, unknown>
-  for (const field of Object.keys(entry)) {
-    if (!KEY_FIELDS.has(field)) throw new TypeError(`${where}.${field} is not a known key field`)
-  }
-  if (typeof kid !== 'string' || kid === '') throw new TypeError(`${where}.kid must be a non-empty string`)
+  rejectUnknownKeys(entry as Record<string, unknown>, KEY_FIELDS, `${where}.`, 'key field')
+  if (typeof kid !== 'string' || kid === '') fail(`${where}.kid must be a non-empty string`)
   const name = `keys[${index}] (kid "${kid}")`
   const publicObject = toKey(publicKey, 'public', name)
   const mismatch = keyMismatch(publicObject, String(algorithm))
-  if (mismatch !== undefined) throw new TypeError(`${name}: ${mismatch}`)
+  if (mismatch !== undefined) fail(`${name}: ${mismatch}`)
   const privateObject = privateKey === undefined ? undefined : toKey(privateKey, 'private', name)
   if (privateObject !== undefined && !sameKey(createPublicKey(privateObject), publicObject)) {
-    throw new TypeError(`${name}.privateKey does not match its publicKey`)
+    fail(`${name}.privateKey does not match its publicKey`)
   }
   return Object.freeze({ kid, algorithm: algorithm as AsymmetricAlgorithm, publicKey: publicObject, privateKey: privateObject })
 }
@@ -88,20 +83,15 @@ function resolveKey (entry: unknown, index: number): ResolvedKey {
 /**
  * Checks the `keys` option: each key's algorithm is supported and fits the key (P-256 for
  * ES256, RSA of 2048 bits or more, Ed25519), a private key matches its public key, and
- * every `kid` is unique. Throws a TypeError naming the key.
+ * every `kid` is unique. Throws an `OptionError` naming the key.
  */
 export function resolveKeys (keys: unknown): readonly ResolvedKey[] {
-  if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('keys must be a non-empty array')
+  if (!Array.isArray(keys) || keys.length === 0) fail('keys must be a non-empty array')
   const resolved = keys.map(resolveKey)
   const seen = new Set<string>()
   for (const key of resolved) {
-    if (seen.has(key.kid)) throw new TypeError(`keys: kid "${key.kid}" is used twice`)
+    if (seen.has(key.kid)) fail(`keys: kid "${key.kid}" is used twice`)
     seen.add(key.kid)
   }
   return Object.freeze(resolved)
-}
-
-/** A public key as a JWK for the JWKS document: never any private part. */
-export function toPublicJwk (key: ResolvedKey): JsonWebKey {
-  return { ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, alg: key.algorithm, use: 'sig' }
 }

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto'
+import type { SessionClaims, SessionUser } from '../types'
+
+/**
+ * Claims the plugin sets itself, listed once: a host's extra `claims` may not override them,
+ * and a renewal without `loadUser` carries over every other claim of the old token.
+ */
+export const REGISTERED_CLAIMS = [
+  'sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud', 'csrf'
+] as const satisfies ReadonlyArray<keyof SessionClaims | 'nbf' | 'csrf'>
+
+const REGISTERED = new Set<string>(REGISTERED_CLAIMS)
+
+/** 128 random bits, base64url: unguessable ids for `jti`, `sid` and `csrf` (RFC 7519 §4.1.7). */
+export function randomId (): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/** Throws a TypeError (a host bug, answered 500) for a user the plugin cannot sign for. */
+export function assertSessionUser (user: SessionUser): void {
+  if (typeof user !== 'object' || user === null) throw new TypeError('a session user must be an object')
+  if (typeof user.sub !== 'string' || user.sub === '') throw new TypeError('a session user needs a non-empty string sub')
+  if (user.roles !== undefined && (!Array.isArray(user.roles) || !user.roles.every((role) => typeof role === 'string'))) {
+    throw new TypeError('roles must be an array of strings')
+  }
+  if (user.claims !== undefined) {
+    if (typeof user.claims !== 'object' || user.claims === null || Array.isArray(user.claims)) throw new TypeError('claims must be an object')
+    for (const name of Object.keys(user.claims)) {
+      if (REGISTERED.has(name)) throw new TypeError(`claims may not set the registered claim "${name}"`)
+    }
+  }
+}
+
+/** The user a renewal without `loadUser` signs for: the same `sub` and roles, and the host's extra claims. */
+export function userFromClaims (claims: SessionClaims): SessionUser {
+  const extra: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(claims)) {
+    if (!REGISTERED.has(name)) extra[name] = value
+  }
+  return { sub: claims.sub, roles: [...claims.roles], claims: extra }
+}

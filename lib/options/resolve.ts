@@ -1,0 +1,78 @@
+import { Kind, Type, type TSchema } from '@sinclair/typebox'
+import type { JwtSessionOptions, RevocationStore } from '../types'
+import { resolveAudit } from './audit'
+import { fail, isPlainObject, optionalFunction, optionalString, rejectUnknownKeys, toSeconds, wholeNumber } from './checks'
+import { resolveCookie } from './cookie'
+import { DEFAULTS, PLUGIN_OPTIONS } from './defaults'
+import { resolveKeySource } from './key-source'
+import type { ResolvedOptions } from './resolved'
+import { resolveRoutes, resolveVerifyOnlyRoutes } from './routes'
+import { defaultLoginName, resolveLoginThrottle } from './throttle'
+
+/** The login body when the host gives no `credentialsSchema`; bounded so no verifier hashes megabytes. */
+const DEFAULT_CREDENTIALS_SCHEMA = Type.Object({
+  login: Type.String({ minLength: 1, maxLength: 256 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 })
+}, { additionalProperties: false })
+
+function resolveStore (store: unknown): RevocationStore | undefined {
+  if (store === undefined) return undefined
+  if (!isPlainObject(store) || typeof store.revoke !== 'function' || typeof store.cutoff !== 'function') {
+    fail('revocationStore must have revoke() and cutoff() methods')
+  }
+  return store as unknown as RevocationStore
+}
+
+/**
+ * Validates the plugin options once, at registration, and returns them defaulted and frozen.
+ * Throws an `OptionError` naming the option at the first problem; never mutates `options`.
+ */
+export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
+  if (!isPlainObject(options)) fail('options must be an object')
+  rejectUnknownKeys(options, PLUGIN_OPTIONS, '', 'option')
+
+  const keySource = resolveKeySource(options)
+  // No key here signs: no login, renew or logout route, no JWKS.
+  const verifyOnly = keySource.kind === 'jwks' || (keySource.kind === 'keys' && !keySource.keys.some((key) => key.privateKey !== undefined))
+
+  const expiresIn = toSeconds('expiresIn', options.expiresIn ?? DEFAULTS.expiresIn)
+  const maxSessionAge = options.maxSessionAge === false ? Infinity : toSeconds('maxSessionAge', options.maxSessionAge ?? DEFAULTS.maxSessionAge)
+  if (maxSessionAge < expiresIn) fail('maxSessionAge must not be shorter than expiresIn')
+
+  const clockTolerance = options.clockTolerance ?? DEFAULTS.clockTolerance
+  if (typeof clockTolerance !== 'number' || !Number.isFinite(clockTolerance) || clockTolerance < 0 || clockTolerance > 300) {
+    fail('clockTolerance must be a number of seconds from 0 to 300')
+  }
+
+  const credentialsSchema: unknown = options.credentialsSchema ?? DEFAULT_CREDENTIALS_SCHEMA
+  if (!isPlainObject(credentialsSchema) || !(Kind in credentialsSchema)) fail('credentialsSchema must be a TypeBox schema')
+
+  const routes = verifyOnly ? resolveVerifyOnlyRoutes(options) : resolveRoutes(options.routes)
+  const verifyCredentials = optionalFunction<ResolvedOptions['verifyCredentials']>('verifyCredentials', options.verifyCredentials)
+  if (routes.login !== false && verifyCredentials === undefined) {
+    fail('verifyCredentials is required while the login route is on (set routes.login to false to turn it off)')
+  }
+
+  const revocationStore = resolveStore(options.revocationStore)
+  const loginThrottle = resolveLoginThrottle(options.loginThrottle, revocationStore, routes.login)
+
+  return Object.freeze({
+    keySource,
+    expiresIn,
+    maxSessionAge,
+    clockTolerance,
+    issuer: optionalString('issuer', options.issuer),
+    audience: optionalString('audience', options.audience),
+    verifyCredentials,
+    credentialsSchema: credentialsSchema as TSchema,
+    loadUser: optionalFunction<ResolvedOptions['loadUser']>('loadUser', options.loadUser),
+    revocationStore,
+    storeTimeout: wholeNumber('storeTimeout', options.storeTimeout ?? DEFAULTS.storeTimeout, 1, 'a positive whole number of milliseconds'),
+    cacheSize: wholeNumber('cacheSize', options.cacheSize ?? DEFAULTS.cacheSize, 0, 'a whole number of tokens, 0 or more'),
+    routes,
+    loginThrottle,
+    loginName: loginThrottle === false ? defaultLoginName : loginThrottle.loginName,
+    cookie: resolveCookie(options.cookie),
+    audit: resolveAudit(options)
+  })
+}

@@ -1,0 +1,49 @@
+import type { FastifyReply } from 'fastify'
+import { internalError } from '../errors'
+import type { Authenticator } from '../http/authenticate'
+import type { CookieTransport } from '../http/cookies'
+import type { Keyring } from '../jwt/keyring'
+import type { IssuedToken, TokenService } from '../jwt/token-service'
+import type { ResolvedOptions } from '../options/resolved'
+import type { Revocations } from '../sessions/revocations'
+import type { LoginThrottle } from '../throttle/login-throttle'
+import type { Audit } from './audit'
+
+/** What the routes are built from. */
+export interface RouteContext {
+  readonly options: ResolvedOptions
+  readonly tokens: TokenService
+  readonly revocations: Revocations
+  readonly authenticator: Authenticator
+  readonly keyring: Keyring
+  readonly throttle: LoginThrottle
+  readonly audit: Audit
+  /** Set in cookie mode only. */
+  readonly cookie: CookieTransport | undefined
+}
+
+/** The OpenAPI tag of every route of the plugin. */
+export const TAGS = ['authentication']
+
+/**
+ * Calls a host callback, or signs what it answered; whatever throws (the callback, or a
+ * malformed user: a bad `sub`, a reserved claim) becomes a plain 500, logged and never sent.
+ */
+export async function callHost<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw internalError(error)
+  }
+}
+
+/**
+ * The answer that hands a token over: in the body, or in cookie mode to a browser, in the
+ * cookie, with only the CSRF token in the body. A login in cookie mode always answers the
+ * cookie way; a renewal answers the way the old token came.
+ */
+export function handOver (cookie: CookieTransport | undefined, reply: FastifyReply, issued: IssuedToken, inCookie: boolean): { token: string } | { csrfToken: string } {
+  if (cookie === undefined || !inCookie) return { token: issued.token }
+  cookie.set(reply, issued.token, issued.claims.exp)
+  return { csrfToken: issued.claims.csrf as string }
+}
