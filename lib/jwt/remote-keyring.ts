@@ -78,6 +78,11 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
     return pending
   }
 
+  /** Starts a background refresh of a document older than `maxAge`; the one in hand serves meanwhile. */
+  function refreshIfStale (now: number): void {
+    if (now - fetchedAt > jwks.maxAge && now - attemptedAt >= jwks.refetchInterval) void refreshOnce()
+  }
+
   /** The verifier of `kid` in the document, or why there is none. */
   function lookup (kid: string): Verifier {
     const entry = known.get(kid)
@@ -90,7 +95,11 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
   return {
     sign: undefined,
     jwks: undefined,
-    trusts: (verify) => current.has(verify),
+    trusts (verify) {
+      // Cached tokens never reach verifierFor: their hits keep the document fresh too.
+      refreshIfStale(Date.now())
+      return current.has(verify)
+    },
     verifierFor (token) {
       const { kid, alg } = tokenHeader(token)
       if (typeof kid !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly unknown[]).includes(alg)) throw new InvalidTokenError()
@@ -98,8 +107,7 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
       const due = now - attemptedAt >= jwks.refetchInterval
       const entry = known.get(kid)
       if (entry !== undefined) {
-        // Refreshed in the background; the document in hand serves meanwhile.
-        if (now - fetchedAt > jwks.maxAge && due) void refreshOnce()
+        refreshIfStale(now)
         return entry.verify
       }
       if (pending !== undefined || due) return refreshOnce().then(() => lookup(kid))
