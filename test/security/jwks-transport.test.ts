@@ -63,7 +63,10 @@ test('a JWKS document over 64 KB is refused (503), and an endless one is not rea
     const more = (): void => {
       while (!response.destroyed && written < 100 * 1024 * 1024) {
         written += chunk.length
-        if (!response.write(chunk)) return void response.once('drain', more)
+        if (!response.write(chunk)) {
+          response.once('drain', more)
+          return
+        }
       }
     }
     response.on('close', () => response.removeAllListeners('drain'))
