@@ -64,7 +64,7 @@ export async function jwksServer (t: { teardown (fn: () => unknown): void }, hos
 export async function publicJwk (kind: Parameters<typeof pair>[0], kid: string, alg: string | undefined, extra: Record<string, unknown> = {}): Promise<jose.JWK> {
   const jwk: Record<string, unknown> = { ...await jose.exportJWK(pair(kind).publicObject), kid, alg, use: 'sig', ...extra }
   for (const [name, value] of Object.entries(jwk)) if (value === undefined) delete jwk[name]
-  return jwk as jose.JWK
+  return jwk as unknown as jose.JWK
 }
 
 /** A token signed by jose with a test key, as the issuer (or any independent implementation) would. */

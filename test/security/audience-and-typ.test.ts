@@ -13,13 +13,13 @@ import { signingKey } from '../key-pairs'
 test('jwks mode refuses to start without an audience; audience: false opts out explicitly', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  const error = await app.register(jwtAuth, { jwks: { url: 'https://id.example/jwks.json' } }).ready().catch((caught: unknown) => caught)
+  const error = await (async () => { await app.register(jwtAuth, { jwks: { url: 'https://id.example/jwks.json' } }) })().catch((caught: unknown) => caught)
   t.type(error, OptionError)
   t.match((error as Error).message, /audience is required with jwks/)
   const optedOut = Fastify()
   t.teardown(() => optedOut.close())
   await optedOut.register(jwtAuth, { jwks: { url: 'https://id.example/jwks.json' }, audience: false })
-  await t.resolves(optedOut.ready())
+  t.ok(await optedOut.ready(), 'audience: false starts')
 })
 
 test('a verify-only service refuses a token the issuer made for another audience', async (t) => {
