@@ -77,3 +77,15 @@ export function unsigned (header: Record<string, unknown>, claims = validClaims(
   const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
   return `${part(header)}.${part(claims)}.${Buffer.alloc(64).toString('base64url')}`
 }
+
+/**
+ * Polls `check` until it holds, for a background JWKS refresh to land; false after about five
+ * seconds of real time (counted in turns, as tests that fake `Date` cannot count in ms).
+ */
+export async function until (check: () => Promise<boolean>): Promise<boolean> {
+  for (let turn = 0; turn < 500; turn++) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return false
+}
