@@ -197,7 +197,12 @@ declare namespace fastifyJwtSession {
     perLogin?: AttemptLimit | false
     /** Failures allowed per client address (`request.ip`; IPv6 by /64): `{ max: 100, window: '15m' }` by default; `false` for no limit. */
     perAddress?: AttemptLimit | false
-    /** The login name in a login body; `credentials.login` by default. `undefined` skips the per-login limit for that body. */
+    /**
+     * The login name in a login body; `credentials.login` by default. `undefined` skips the
+     * per-login limit for that body. The plugin folds case and Unicode width (NFKC, then
+     * `toLowerCase()`); a host that folds names further (`trim()`, locale rules) must answer
+     * the name as its own user lookup folds it, or each variant gets a fresh budget.
+     */
     loginName?: (credentials: Credentials & Record<string, unknown>) => string | undefined
     /** Where attempts are counted: the Redis store's counter when `revocationStore` is one, else this process's memory. */
     counter?: AttemptCounter
@@ -247,7 +252,11 @@ declare namespace fastifyJwtSession {
 
   /** Verify-only mode against another service's JWKS document. */
   export interface JwksOptions {
-    /** The document's URL, such as `https://auth.example/.well-known/jwks.json`. */
+    /**
+     * The document's URL, such as `https://auth.example/.well-known/jwks.json`: `https:`, or
+     * `http:` to a loopback host only (`localhost`, 127.0.0.0/8, `::1`). Redirects are refused
+     * and the document may be 64 KB at most.
+     */
     url: string
     /** Milliseconds a fetch may take before the request gets 503; 2000 by default. */
     timeout?: number
@@ -300,7 +309,10 @@ declare namespace fastifyJwtSession {
 
   /** Cookie mode (needs `@fastify/cookie`): the token travels in an HttpOnly cookie. */
   export interface CookieOptions {
-    /** The cookie's name; `'__Host-session'` by default (the browser then insists on Secure and Path=/). */
+    /**
+     * The cookie's name; `'__Host-session'` by default (the browser then insists on Secure and
+     * Path=/, with no Domain). A name without the `__Host-` prefix is logged as a warning.
+     */
     name?: string
     /** The header that must carry the session's CSRF token on state-changing requests; `'x-csrf-token'` by default. */
     csrfHeader?: string
@@ -324,8 +336,11 @@ declare namespace fastifyJwtSession {
     clockTolerance?: number
     /** Set as `iss` on every token and required on verification. */
     issuer?: string
-    /** Set as `aud` on every token and required on verification. */
-    audience?: string
+    /**
+     * Set as `aud` on every token and required on verification. Required with `jwks`, where
+     * an issuer's tokens for other services must not pass; `false` there accepts any audience.
+     */
+    audience?: string | false
     /** The host's credential check: a user, or `null` to refuse the login. */
     verifyCredentials?: (credentials: Credentials & Record<string, unknown>, request: FastifyRequest) => Promise<SessionUser | null>
     /** TypeBox schema of the login body; `{ login, password }` strings by default. */

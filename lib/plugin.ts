@@ -16,6 +16,7 @@ import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUse
 
 async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions): Promise<void> {
   const options = resolveOptions(rawOptions)
+  for (const warning of options.warnings) fastify.log.warn(warning)
   const { keySource } = options
   const keyring = keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, options) : createLocalKeyring(keySource, options)
   const tokens = createTokenService(options, keyring, revocationKeys)

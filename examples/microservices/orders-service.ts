@@ -9,7 +9,8 @@ import jwtAuth, { type RevocationStore } from 'fastify-jwt-session'
  */
 export async function buildOrdersService (jwksUrl: string, revocationStore: RevocationStore): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: 'info' } })
-  await app.register(jwtAuth, { jwks: { url: jwksUrl }, issuer: 'http://users.example', expiresIn: '15m', revocationStore })
+  // The audience every token of the user service is for: tokens the issuer made for others are refused.
+  await app.register(jwtAuth, { jwks: { url: jwksUrl }, issuer: 'http://users.example', audience: 'http://api.example', expiresIn: '15m', revocationStore })
 
   const orders = new Map<string, Array<{ id: number, item: string }>>()
   app.get('/orders', { onRequest: app.authenticate }, async (request) => ({ user: request.user.sub, orders: orders.get(request.user.sub) ?? [] }))

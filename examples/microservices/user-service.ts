@@ -13,6 +13,7 @@ export async function buildUserService (revocationStore: RevocationStore, key: J
   await app.register(jwtAuth, {
     keys: [key],
     issuer: 'http://users.example',
+    audience: 'http://api.example',
     expiresIn: '15m',
     verifyCredentials: checkCredentials,
     loadUser: async (claims) => await findUser(claims.sub),

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { CsrfError, NoTokenError } from '../errors'
 import type { ResolvedCookie } from '../options/resolved'
 import type { SessionClaims } from '../types'
@@ -68,4 +68,22 @@ export function createCookieTransport ({ name, csrfHeader }: ResolvedCookie): Co
       (reply as unknown as CookieReply).clearCookie(name, ATTRIBUTES)
     }
   })
+}
+
+/** A hook for `onRequest`, in Fastify's callback style. */
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+
+/**
+ * The logout route's authentication in cookie mode: a cookie whose token is refused (401:
+ * revoked, expired, invalid) is cleared in that same answer, or the browser would go on
+ * sending a dead token. A 403 (no CSRF token) clears nothing, so that another site cannot log
+ * a user out.
+ */
+export function clearingRefusedCookie (authenticate: Hook, transport: CookieTransport): Hook {
+  return function authenticateLogout (request, reply, done) {
+    authenticate(request, reply, (error) => {
+      if ((error as { statusCode?: unknown } | undefined)?.statusCode === 401 && request.headers.authorization === undefined) transport.clear(reply)
+      done(error)
+    })
+  }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { SessionClaims, SessionUser } from '../types'
+import { PROTOTYPE_KEYS } from './validity'
 
 /**
  * Claims the plugin sets itself, listed once: a host's extra `claims` may not override them,
@@ -16,6 +17,18 @@ export function randomId (): string {
   return randomBytes(16).toString('base64url')
 }
 
+/**
+ * Throws at a prototype key (`__proto__`, `constructor`, `prototype`) anywhere in a host's
+ * claims: verification refuses such a token, so signing one would be a host bug.
+ */
+function assertNoPrototypeKeys (value: unknown, path: string): void {
+  if (typeof value !== 'object' || value === null) return
+  for (const key of Object.keys(value)) {
+    if (PROTOTYPE_KEYS.has(key)) throw new TypeError(`claims may not hold a "${key}" key (at ${path})`)
+    assertNoPrototypeKeys((value as Record<string, unknown>)[key], `${path}.${key}`)
+  }
+}
+
 /** Throws a TypeError (a host bug, answered 500) for a user the plugin cannot sign for. */
 export function assertSessionUser (user: SessionUser): void {
   if (typeof user !== 'object' || user === null) throw new TypeError('a session user must be an object')
@@ -28,6 +41,7 @@ export function assertSessionUser (user: SessionUser): void {
     for (const name of Object.keys(user.claims)) {
       if (REGISTERED.has(name)) throw new TypeError(`claims may not set the registered claim "${name}"`)
     }
+    assertNoPrototypeKeys(user.claims, 'claims')
   }
 }
 

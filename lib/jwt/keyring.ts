@@ -7,6 +7,11 @@ export interface Keyring {
   readonly sign: ((payload: Record<string, unknown>) => string) | undefined
   /** The verifier for `token`, chosen by its `kid` among the configured keys only; a promise while keys are fetched. */
   verifierFor (token: string): Verifier | Promise<Verifier>
+  /**
+   * Whether `verify` is still one of the keyring's verifiers: a verified token cached with a
+   * key that has since left the issuer's JWKS is verified anew (and refused).
+   */
+  trusts (verify: Verifier): boolean
   /** The JWKS document this service publishes, or undefined. */
   readonly jwks: { keys: JsonWebKey[] } | undefined
 }

@@ -1,106 +1,117 @@
-import { createPublicKey } from 'node:crypto'
-import buildGetJwks from 'get-jwks'
-import { LruMap } from 'toad-cache'
 import { InvalidTokenError, KeysUnavailableError } from '../errors'
 import { ASYMMETRIC_ALGORITHMS } from '../options/defaults'
 import type { ResolvedJwks, ResolvedOptions } from '../options/resolved'
+import { jwkKey, type JwkKey } from './jwk-key'
+import { fetchJwks } from './jwks-fetch'
 import { tokenHeader, type Keyring } from './keyring'
-import { keyMismatch } from '../options/keys'
 import { createStrictVerifier, type Verifier } from './validity'
 
-/** A key fetched from the issuer's JWKS, and when. */
-interface FetchedKey {
+/** One key of the last document, and its verifier (the JWK's algorithms only). */
+interface Known {
+  readonly jwk: JwkKey
   readonly verify: Verifier
-  readonly fetchedAt: number
 }
 
-/** get-jwks' answer for "the issuer publishes no such key"; every other failure means "cannot tell now". */
-const JWK_NOT_FOUND = 'JWK_NOT_FOUND'
-
-/** Kids the issuer was asked about and does not publish, remembered for `refetchInterval`. */
-const ABSENT_KIDS_REMEMBERED = 1000
+/** Whether two keys of the same kid are the same key for the same algorithms. */
+function sameKey (a: JwkKey, b: JwkKey): boolean {
+  return a.key.equals(b.key) && a.algorithms.join() === b.algorithms.join()
+}
 
 /**
  * The keyring of a verify-only service that trusts another service's JWKS document.
  *
- * Keys are fetched with get-jwks when a token names a `kid` not seen yet, and kept for
- * `maxAge`; after that the old key goes on serving while a fresh copy is fetched. Fetches
- * for unknown kids are at most one per `refetchInterval`, so tokens with made-up kids cannot
- * make this service hammer the issuer. A kid the issuer said it does not publish is refused
- * (401) for that interval; a kid that cannot be asked about yet gets 503, as when the issuer
- * is unreachable: the token may well be good, so the client should retry, not log out. Each fetch has its own `AbortSignal.timeout`: Node's
- * fetch ignores get-jwks' `timeout` option, and an issuer that never answers must give a 503,
- * not a hang. A JWKS that cannot be fetched gives 503 (fail closed); the next request after
- * the issuer is back fetches again.
+ * The whole last document is kept, keyed by kid, each key with the algorithms its JWK allows;
+ * nothing a token says (its `alg`, a kid it makes up) changes what the keyring holds, so a
+ * forged header can neither pin an algorithm nor mark a real kid absent. A kid the document
+ * holds is answered at once; one it does not hold is answered from the document (401), and
+ * makes the service fetch the document again at most once per `refetchInterval`, so made-up
+ * kids cannot make it hammer the issuer, while a newly published key is picked up by the next
+ * fetch. An empty key set means "no keys" (401); a document that cannot be fetched or read
+ * means "cannot tell" (503, fail closed) until one can, and the last good document goes on
+ * serving meanwhile. After `maxAge` the document is fetched again in the background; a key
+ * that left it stops verifying, and `trusts` tells the verified-token cache to drop the
+ * tokens it verified.
  */
 export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOptions): Keyring {
-  const url = new URL(jwks.url)
-  const domain = url.origin
-  const jwksPath = `${url.pathname}${url.search}`
-  const keys = new Map<string, FetchedKey>()
-  const pending = new Map<string, Promise<Verifier>>()
-  const absent = new LruMap<number>(ABSENT_KIDS_REMEMBERED)
-  let lastFetchAt = -Infinity
+  let known = new Map<string, Known>()
+  let current = new Set<Verifier>()
+  /** Whether a document was ever read, and whether the last attempt failed (and why). */
+  let loaded = false
+  let failure: unknown
+  let fetchedAt = -Infinity
+  let attemptedAt = -Infinity
+  let pending: Promise<void> | undefined
 
-  async function fetchKey (kid: string, alg: string): Promise<Verifier> {
-    lastFetchAt = Date.now()
-    const getJwks = buildGetJwks({ jwksPath, fetchOptions: { signal: AbortSignal.timeout(jwks.timeout) } })
-    let jwk
-    try {
-      jwk = await getJwks.getJwk({ domain, alg, kid })
-    } catch (error) {
-      if ((error as { code?: unknown }).code === JWK_NOT_FOUND) {
-        keys.delete(kid)
-        absent.set(kid, Date.now())
-        throw new InvalidTokenError()
-      }
-      throw new KeysUnavailableError({ cause: error })
+  /** The keys of `jwks`, keeping the verifier of a key that did not change; a kid given twice is ambiguous and dropped. */
+  function readDocument (keys: readonly unknown[]): Map<string, Known> {
+    const next = new Map<string, Known>()
+    const ambiguous = new Set<string>()
+    for (const entry of keys) {
+      const jwk = jwkKey(entry)
+      if (jwk === undefined) continue
+      if (next.has(jwk.kid)) ambiguous.add(jwk.kid)
+      const before = known.get(jwk.kid)
+      next.set(jwk.kid, before !== undefined && sameKey(before.jwk, jwk)
+        ? before
+        : { jwk, verify: createStrictVerifier(jwk.key.export({ type: 'spki', format: 'pem' }) as string, jwk.algorithms, options) })
     }
-    let verify: Verifier
-    try {
-      if (jwk.use !== undefined && jwk.use !== 'sig') throw new TypeError(`the key is for "${jwk.use}", not signatures`)
-      const key = createPublicKey({ key: jwk as never, format: 'jwk' })
-      const mismatch = keyMismatch(key, alg)
-      if (mismatch !== undefined) throw new TypeError(mismatch)
-      verify = createStrictVerifier(key.export({ type: 'spki', format: 'pem' }) as string, alg, options)
-    } catch {
-      // The issuer publishes this kid, but not as a key that can verify this token.
-      throw new InvalidTokenError()
-    }
-    keys.set(kid, { verify, fetchedAt: Date.now() })
-    return verify
+    for (const kid of ambiguous) next.delete(kid)
+    return next
   }
 
-  /** One fetch at a time per kid; concurrent requests for it share the answer. */
-  function fetchOnce (kid: string, alg: string): Promise<Verifier> {
-    let fetching = pending.get(kid)
-    if (fetching === undefined) {
-      fetching = fetchKey(kid, alg).finally(() => pending.delete(kid))
-      pending.set(kid, fetching)
+  async function refresh (): Promise<void> {
+    attemptedAt = Date.now()
+    try {
+      known = readDocument(await fetchJwks(jwks.url, jwks.timeout))
+      current = new Set([...known.values()].map((entry) => entry.verify))
+      loaded = true
+      failure = undefined
+      fetchedAt = Date.now()
+    } catch (error) {
+      failure = error
     }
-    return fetching
+  }
+
+  /** One fetch at a time; every request waiting for it shares the answer. */
+  function refreshOnce (): Promise<void> {
+    pending ??= refresh().finally(() => { pending = undefined })
+    return pending
+  }
+
+  /** Starts a background refresh of a document older than `maxAge`; the one in hand serves meanwhile. */
+  function refreshIfStale (now: number): void {
+    if (now - fetchedAt > jwks.maxAge && now - attemptedAt >= jwks.refetchInterval) void refreshOnce()
+  }
+
+  /** The verifier of `kid` in the document, or why there is none. */
+  function lookup (kid: string): Verifier {
+    const entry = known.get(kid)
+    if (entry !== undefined) return entry.verify
+    // With no document, or one that may be out of date, a missing kid may be a real new key.
+    if (!loaded || failure !== undefined) throw new KeysUnavailableError({ cause: failure })
+    throw new InvalidTokenError()
   }
 
   return {
     sign: undefined,
     jwks: undefined,
+    trusts (verify) {
+      // Cached tokens never reach verifierFor: their hits keep the document fresh too.
+      refreshIfStale(Date.now())
+      return current.has(verify)
+    },
     verifierFor (token) {
       const { kid, alg } = tokenHeader(token)
       if (typeof kid !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly unknown[]).includes(alg)) throw new InvalidTokenError()
       const now = Date.now()
-      const known = keys.get(kid)
-      if (known === undefined) {
-        if (now - (absent.get(kid) ?? -Infinity) < jwks.refetchInterval) throw new InvalidTokenError()
-        if (now - lastFetchAt < jwks.refetchInterval && !pending.has(kid)) {
-          throw new KeysUnavailableError({ cause: new Error(`kid "${kid}" cannot be looked up before the refetch interval has passed`) })
-        }
-        return fetchOnce(kid, alg as string)
+      const due = now - attemptedAt >= jwks.refetchInterval
+      const entry = known.get(kid)
+      if (entry !== undefined) {
+        refreshIfStale(now)
+        return entry.verify
       }
-      if (now - known.fetchedAt > jwks.maxAge && !pending.has(kid)) {
-        // Refreshed in the background; the known key serves meanwhile, and on an error.
-        fetchOnce(kid, alg as string).catch(() => undefined)
-      }
-      return known.verify
+      if (pending !== undefined || due) return refreshOnce().then(() => lookup(kid))
+      return lookup(kid)
     }
   }
 }

@@ -32,6 +32,8 @@ export interface VerifiedToken {
   readonly claims: SessionClaims
   /** The revocation store's keys for this token, built once per token rather than once per request. */
   readonly revocationKeys: readonly string[]
+  /** The key's verifier that accepted the token: a cached token dies with its key (see `Keyring.trusts`). */
+  readonly verifiedBy: Verifier
 }
 
 /** Signs and verifies the plugin's tokens. */
@@ -82,7 +84,7 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
   /** Verifies with the chosen verifier and remembers the result. */
   function check (token: string, verifier: Verifier, now: number): VerifiedToken {
     const claims = validClaims(token, verifier, options, now)
-    const result = Object.freeze({ claims, revocationKeys: keysOf(claims) })
+    const result = Object.freeze({ claims, revocationKeys: keysOf(claims), verifiedBy: verifier })
     if (worthCaching(token)) verified.set(token, result)
     return result
   }
@@ -91,9 +93,12 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
     const now = Date.now()
     const hit = verified.get(token)
-    if (hit !== undefined) {
-      // Expiry is a matter of time, so it is checked on every hit; revocation is the caller's.
+    // A hit whose key has left the issuer's JWKS is verified anew below, and refused there.
+    if (hit !== undefined && keyring.trusts(hit.verifiedBy)) {
+      // Time-bound checks are made on every hit; revocation is the caller's.
       if ((hit.claims.exp + clockTolerance) * 1000 < now) throw new ExpiredTokenError()
+      // A clock stepped back makes a cached token's iat lie in the future, as a fresh check would find.
+      if ((hit.claims.iat - clockTolerance) * 1000 > now) throw new InvalidTokenError()
       return hit
     }
     const verifier = keyring.verifierFor(token)

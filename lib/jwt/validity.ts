@@ -4,10 +4,11 @@ import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims } from '../types'
 
 /*
- * What makes a token valid, in one place: the verifier fast-jwt builds for one key and one
- * algorithm (signature, `exp`, `nbf`, `iss`, `aud`), then the checks fast-jwt does not make
- * (key references in the header, the required claims and their types, a future `iat`, an
- * over-long lifetime). Every failure is a 401; nothing a verifier throws becomes a 500.
+ * What makes a token valid, in one place: the verifier fast-jwt builds for one key and its
+ * algorithms (signature, `exp`, `nbf`, `iss`, `aud`), then the checks fast-jwt does not make
+ * (key references in the header, a `typ` other than JWT, the required claims and their types,
+ * a future `iat`, an over-long lifetime, prototype keys). Every failure is a 401; nothing a
+ * verifier throws becomes a 500.
  */
 
 /** A fast-jwt verifier in `complete` mode: the decoded header and payload, or a throw. */
@@ -19,20 +20,27 @@ export type Verifier = (token: string) => { header: Record<string, unknown>, pay
  */
 const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 
+/**
+ * Keys that would reach an object's prototype once a claim is copied with `Object.assign` or
+ * a `for…in` merge (JSON.parse makes `__proto__` an own property; assignment does not).
+ */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+
 /** Longer tokens are refused before any decoding: ours are well under 2 KB. */
 export const MAX_TOKEN_LENGTH = 8192
 
 /**
- * A verifier for one key and one algorithm: its signature, `exp`, `nbf`, and `iss` / `aud`
+ * A verifier for one key and the algorithms it may verify (one, but two for an RSA JWK that
+ * names none): its signature, `exp`, `nbf`, and `iss` / `aud`
  * when configured, which fast-jwt would skip were they absent, so they are required here.
  */
-export function createStrictVerifier (key: string | Buffer, algorithm: string, options: ResolvedOptions): Verifier {
+export function createStrictVerifier (key: string | Buffer, algorithms: readonly string[], options: ResolvedOptions): Verifier {
   const requiredClaims: string[] = []
   if (options.issuer !== undefined) requiredClaims.push('iss')
   if (options.audience !== undefined) requiredClaims.push('aud')
   return createVerifier({
     key,
-    algorithms: [algorithm as 'HS256'],
+    algorithms: algorithms as Array<'HS256'>,
     requiredClaims,
     allowedIss: options.issuer,
     allowedAud: options.audience,
@@ -40,6 +48,33 @@ export function createStrictVerifier (key: string | Buffer, algorithm: string, o
     cache: false,
     complete: true
   })
+}
+
+/**
+ * Freezes a decoded JSON value and everything in it, once per verified token, so that what one
+ * request's handler sees cannot be changed for the next request with the same cached token, nor
+ * signed into a renewal. Throws at a prototype key, at any depth. JSON has no cycles, and a
+ * token's length bounds the depth.
+ */
+function deepFreeze (value: unknown): void {
+  if (typeof value !== 'object' || value === null) return
+  for (const key of Object.keys(value)) {
+    if (PROTOTYPE_KEYS.has(key)) throw new InvalidTokenError()
+    deepFreeze((value as Record<string, unknown>)[key])
+  }
+  Object.freeze(value)
+}
+
+/**
+ * Whether a header's `typ` says this is a JWT: absent, or `JWT` in any case, with or without
+ * `application/` (RFC 7515 §4.1.9). Any other type (an ID token's `id_token+jwt`, a logout
+ * token's `logout+jwt`, `at+jwt`) is a token meant for something else (RFC 8725 §3.11).
+ */
+function isJwtType (typ: unknown): boolean {
+  if (typ === undefined) return true
+  if (typeof typ !== 'string') return false
+  const type = typ.toLowerCase()
+  return type === 'jwt' || type === 'application/jwt'
 }
 
 /** Claims beyond what fast-jwt checks: the required ones and their types, a future `iat`, an over-long lifetime. */
@@ -59,8 +94,9 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
   ) {
     throw new InvalidTokenError()
   }
-  Object.freeze(roles)
-  return Object.freeze(roles === payload.roles ? payload : { ...payload, roles }) as SessionClaims
+  const claims = roles === payload.roles ? payload : { ...payload, roles }
+  deepFreeze(claims)
+  return claims as SessionClaims
 }
 
 /** Maps whatever a verifier throws to the documented error: every throw is a refusal. */
@@ -77,6 +113,6 @@ export function validClaims (token: string, verifier: Verifier, options: Resolve
   } catch (error) {
     throw refusal(error)
   }
-  if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header)) throw new InvalidTokenError()
+  if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header) || !isJwtType(decoded.header.typ)) throw new InvalidTokenError()
   return checkClaims(decoded.payload, options, Math.floor(now / 1000))
 }

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js'
 import { resolveKeys } from './keys'
 import type { JwtSessionOptions } from '../types'
 import { fail, isPlainObject, rejectUnknownKeys, toSeconds, wholeNumber } from './checks'
@@ -6,6 +7,31 @@ import type { KeySource, ResolvedJwks } from './resolved'
 
 /* Where the keys come from: exactly one of `secret`, `keys` and `jwks`. */
 
+/**
+ * Estimated bits of entropy in a secret below which a warning is logged: a secret of one
+ * repeated character, or of a few, passes the length check and is still guessable.
+ */
+const WEAK_SECRET_BITS = 96
+
+/** Whether `hostname` (as `URL` spells it) is this machine: `localhost`, 127.0.0.0/8 or `::1`. */
+function isLoopback (hostname: string): boolean {
+  if (hostname === 'localhost') return true
+  const address = hostname.replace(/^\[(.*)\]$/, '$1')
+  return ipaddr.isValid(address) && ipaddr.process(address).range() === 'loopback'
+}
+
+/**
+ * The secret's entropy as its own byte frequencies tell it (Shannon, times its length): an
+ * upper bound for a random secret, and far below it for `aaaa…` or `abab…`.
+ */
+function estimatedBits (secret: Buffer): number {
+  const counts = new Map<number, number>()
+  for (const byte of secret) counts.set(byte, (counts.get(byte) ?? 0) + 1)
+  let bits = 0
+  for (const count of counts.values()) bits -= count * Math.log2(count / secret.length)
+  return bits
+}
+
 function resolveJwks (jwks: unknown): ResolvedJwks {
   if (!isPlainObject(jwks)) fail('jwks must be an object such as { url }')
   rejectUnknownKeys(jwks, JWKS_OPTIONS, 'jwks.', 'jwks option')
@@ -13,7 +39,11 @@ function resolveJwks (jwks: unknown): ResolvedJwks {
   try {
     url = new URL(jwks.url as string)
   } catch {}
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail('jwks.url must be an http(s) URL')
+  // RFC 8725 §3.10: keys fetched over plain HTTP could be anyone's; loopback never leaves the machine.
+  if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)))) {
+    fail('jwks.url must be an https: URL (http: only to a loopback host: localhost, 127.0.0.0/8, ::1)')
+  }
+  if (url.username !== '' || url.password !== '') fail('jwks.url must not carry a user name or password')
   return Object.freeze({
     url: url.href,
     timeout: wholeNumber('jwks.timeout', jwks.timeout ?? DEFAULTS.jwks.timeout, 1, 'a positive whole number of milliseconds'),
@@ -30,16 +60,23 @@ function resolveAlgorithm (algorithm: unknown): HmacAlgorithm {
   return algorithm as HmacAlgorithm
 }
 
-function resolveSecret (secret: unknown, algorithm: HmacAlgorithm): Buffer {
+function resolveSecret (secret: unknown, algorithm: HmacAlgorithm, warnings: string[]): Buffer {
   if (typeof secret !== 'string' && !Buffer.isBuffer(secret)) fail('secret must be a string or a Buffer')
   const key = Buffer.from(secret)
   const needed = HMAC_KEY_BYTES[algorithm]
   if (key.length < needed) fail(`secret must be at least ${needed} bytes for ${algorithm}, got ${key.length}`)
+  const bits = estimatedBits(key)
+  if (bits < WEAK_SECRET_BITS) {
+    warnings.push(`fastify-jwt-session: the secret looks weak (about ${Math.floor(bits)} bits, from ${new Set(key).size} distinct bytes); use ${needed} random bytes, such as crypto.randomBytes(${needed}).toString('base64')`)
+  }
   return key
 }
 
-/** The key source of the options; refuses none, two at once, and `algorithm` without `secret`. */
-export function resolveKeySource (options: JwtSessionOptions): KeySource {
+/**
+ * The key source of the options; refuses none, two at once, and `algorithm` without `secret`.
+ * What is allowed but unwise (a weak secret) is added to `warnings`, for the logger.
+ */
+export function resolveKeySource (options: JwtSessionOptions, warnings: string[]): KeySource {
   const given = (['secret', 'keys', 'jwks'] as const).filter((name) => options[name] !== undefined)
   if (given.length === 0) fail('one of secret, keys or jwks is required')
   if (given.length > 1) fail(`${given.join(' and ')} cannot be used together: choose one`)
@@ -49,5 +86,5 @@ export function resolveKeySource (options: JwtSessionOptions): KeySource {
   if (options.keys !== undefined) return { kind: 'keys', keys: resolveKeys(options.keys) }
   if (options.jwks !== undefined) return { kind: 'jwks', jwks: resolveJwks(options.jwks) }
   const algorithm = resolveAlgorithm(options.algorithm)
-  return { kind: 'secret', algorithm, secret: resolveSecret(options.secret, algorithm) }
+  return { kind: 'secret', algorithm, secret: resolveSecret(options.secret, algorithm, warnings) }
 }

@@ -31,7 +31,12 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
   if (!isPlainObject(options)) fail('options must be an object')
   rejectUnknownKeys(options, PLUGIN_OPTIONS, '', 'option')
 
-  const keySource = resolveKeySource(options)
+  const warnings: string[] = []
+  const keySource = resolveKeySource(options, warnings)
+  // An issuer's JWKS signs tokens for many audiences (OIDC ID tokens of other clients among them).
+  if (keySource.kind === 'jwks' && options.audience === undefined) {
+    fail('audience is required with jwks: give the audience this service expects in its tokens, or audience: false to accept any')
+  }
   // No key here signs: no login, renew or logout route, no JWKS.
   const verifyOnly = keySource.kind === 'jwks' || (keySource.kind === 'keys' && !keySource.keys.some((key) => key.privateKey !== undefined))
 
@@ -62,7 +67,7 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     maxSessionAge,
     clockTolerance,
     issuer: optionalString('issuer', options.issuer),
-    audience: optionalString('audience', options.audience),
+    audience: options.audience === false ? undefined : optionalString('audience', options.audience),
     verifyCredentials,
     credentialsSchema: credentialsSchema as TSchema,
     loadUser: optionalFunction<ResolvedOptions['loadUser']>('loadUser', options.loadUser),
@@ -72,7 +77,8 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     routes,
     loginThrottle,
     loginName: loginThrottle === false ? defaultLoginName : loginThrottle.loginName,
-    cookie: resolveCookie(options.cookie),
-    audit: resolveAudit(options)
+    cookie: resolveCookie(options.cookie, warnings),
+    audit: resolveAudit(options),
+    warnings: Object.freeze(warnings)
   })
 }

@@ -80,4 +80,6 @@ export interface ResolvedOptions {
   /** The host's audit callbacks; each may be undefined. */
   readonly audit: Readonly<AuditHooks>
   readonly routes: ResolvedRoutes
+  /** What the options allow but advise against, logged as warnings at registration. */
+  readonly warnings: readonly string[]
 }

@@ -3,7 +3,7 @@ import { InvalidCredentialsError, TooManyAttemptsError } from '../errors'
 import type { Credentials } from '../types'
 import { callHost, handOver, TAGS, type RouteContext } from './context'
 import { SessionResponse, TokenResponse, errorResponses } from './schemas'
-import { strictValidatorCompiler } from './validation'
+import { requireJsonBody, strictValidatorCompiler } from './validation'
 
 /** `POST /@login`: the host checks the credentials, the plugin issues a token of a new session. */
 export function registerLogin (fastify: FastifyInstance, path: string, context: RouteContext): void {
@@ -11,6 +11,7 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
   const { credentialsSchema, loginName } = options
   const verify = options.verifyCredentials as NonNullable<typeof options.verifyCredentials>
   fastify.post(path, {
+    onRequest: requireJsonBody,
     validatorCompiler: strictValidatorCompiler(),
     schema: {
       summary: 'Log in: check credentials and issue a token',

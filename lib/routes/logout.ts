@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { clearingRefusedCookie } from '../http/cookies'
 import { TAGS, type RouteContext } from './context'
 import { BearerHeaders, LogoutBody, errorResponses } from './schemas'
 import { strictValidatorCompiler } from './validation'
@@ -7,7 +8,7 @@ import { strictValidatorCompiler } from './validation'
 export function registerLogout (fastify: FastifyInstance, path: string, context: RouteContext): void {
   const { revocations, authenticator, audit, cookie } = context
   fastify.post(path, {
-    onRequest: authenticator.hook,
+    onRequest: cookie === undefined ? authenticator.hook : clearingRefusedCookie(authenticator.hook, cookie),
     validatorCompiler: strictValidatorCompiler(true),
     schema: {
       summary: 'Log out: revoke this token, or with { "all": true } every token of this user',

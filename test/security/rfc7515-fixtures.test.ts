@@ -47,9 +47,9 @@ const A5 = `eyJhbGciOiJub25lIn0.${PAYLOAD}.`
 const options = resolveOptions({ secret: A1.key, routes: false })
 const pem = (key: typeof A2.key): string => key.export({ type: 'spki', format: 'pem' }) as string
 const verifiers = {
-  HS256: createStrictVerifier(A1.key, 'HS256', options),
-  RS256: createStrictVerifier(pem(A2.key), 'RS256', options),
-  ES256: createStrictVerifier(pem(A3.key), 'ES256', options)
+  HS256: createStrictVerifier(A1.key, ['HS256'], options),
+  RS256: createStrictVerifier(pem(A2.key), ['RS256'], options),
+  ES256: createStrictVerifier(pem(A3.key), ['ES256'], options)
 }
 const examples = [['A.1', 'HS256', A1.token], ['A.2', 'RS256', A2.token], ['A.3', 'ES256', A3.token]] as const
 

@@ -1,4 +1,3 @@
-import { LruMap } from 'toad-cache'
 import type { AttemptCounter } from '../../types'
 
 /** One key's window: attempts counted, and when the window ends (ms since the epoch). */
@@ -7,23 +6,44 @@ interface Window {
   readonly endsAt: number
 }
 
-/**
- * Login names and addresses tracked at once. The least recently seen go first; an attacker
- * who floods names to push one out is held back by the per-address limit first.
- */
+/** Login names and addresses tracked at once by default. */
 const TRACKED_KEYS = 100_000
 
 /**
  * Counts login attempts in this process's memory: enough for one instance. Several
  * instances count apart (each allows the limit); the Redis store's counter is shared.
+ *
+ * A live window is never forgotten: were the least recently seen key evicted, an attacker
+ * could flood other names (from many addresses, each under its own limit) to push a guessed
+ * name's counter out and get a fresh budget for it. When `capacity` keys are tracked, expired
+ * windows are swept out; if none has expired, an attempt under a key not yet tracked is
+ * refused (429) until the first window ends. A successful login frees its window. The sweep
+ * runs at most once per window end, so a full counter costs no more than a map lookup.
  */
-export function memoryAttempts (): AttemptCounter {
-  const windows = new LruMap<Window>(TRACKED_KEYS)
+export function memoryAttempts (capacity = TRACKED_KEYS): AttemptCounter {
+  const windows = new Map<string, Window>()
+  /** When the earliest live window found by the last sweep ends: no sweep frees a slot before. */
+  let nextFreeAt = 0
+
+  /** Drops every expired window; notes when the earliest remaining one ends. */
+  function sweep (now: number): void {
+    let earliest = Infinity
+    for (const [key, window] of windows) {
+      if (window.endsAt <= now) windows.delete(key)
+      else if (window.endsAt < earliest) earliest = window.endsAt
+    }
+    nextFreeAt = earliest
+  }
+
   return {
     take (key: string, limit: number, windowMs: number): number {
       const now = Date.now()
       const window = windows.get(key)
       if (window === undefined || window.endsAt <= now) {
+        if (window === undefined && windows.size >= capacity) {
+          if (now >= nextFreeAt) sweep(now)
+          if (windows.size >= capacity) return nextFreeAt - now
+        }
         windows.set(key, { count: 1, endsAt: now + windowMs })
         return 0
       }
@@ -33,7 +53,9 @@ export function memoryAttempts (): AttemptCounter {
     },
     release (key: string): void {
       const window = windows.get(key)
-      if (window !== undefined && window.count > 0) window.count--
+      if (window === undefined) return
+      // A window with nothing counted holds nothing back: its slot is free for another key.
+      if (--window.count <= 0) windows.delete(key)
     }
   }
 }

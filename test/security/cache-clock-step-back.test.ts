@@ -1,0 +1,20 @@
+import { test } from 'tap'
+import { bearer, buildApp, fakeClock, login } from '../helpers'
+
+/* Point 8: a cache hit skipped the future-`iat` check after the clock stepped back. */
+
+test('a cached token whose iat is in the future after the clock steps back is refused, as a fresh check refuses it', async (t) => {
+  const clock = fakeClock(t)
+  const app = await buildApp(t, { clockTolerance: 5 })
+  const token = await login(app)
+  // Seen twice, the token is in the verified-token cache.
+  for (let i = 0; i < 3; i++) t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  clock.setSystemTime(Date.now() - 5_000)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'within clockTolerance')
+  clock.setSystemTime(Date.now() - 60_000)
+  const stepped = await app.inject({ url: '/me', headers: bearer(token) })
+  t.equal(stepped.statusCode, 401)
+  t.equal(stepped.json().code, 'FST_JWT_SESSION_INVALID_TOKEN')
+  const uncached = await buildApp(t, { clockTolerance: 5, cacheSize: 0 })
+  t.equal((await uncached.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_SESSION_INVALID_TOKEN', 'the same answer as with no cache')
+})
