@@ -26,8 +26,9 @@ t.test('the packed tarball, installed beside fastify in a new project, works fro
   t.same(paths.filter((path) => !SHIPPED.test(path)), [], 'nothing but the build, the types and the documents')
   t.ok(paths.includes('dist/index.js') && paths.includes('index.d.ts') && paths.includes('LICENSE'))
 
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
-  await run('npm', ['install', `./${filename}`, 'fastify@5', '@types/node@20', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: project })
+  // An ESM project ("type": "module"), as a new project is today; .cts files stay CommonJS.
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }))
+  await run('npm', ['install', `./${filename}`, 'fastify@5', '@fastify/jwt@10', '@sinclair/typebox@0.34', '@types/node@20', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: project })
   for (const name of await readdir(fixtures)) await copyFile(join(fixtures, name), join(project, name))
 
   const esm = JSON.parse((await run(process.execPath, ['esm.mjs'], { cwd: project })).stdout)
@@ -39,5 +40,5 @@ t.test('the packed tarball, installed beside fastify in a new project, works fro
   // the files' @ts-expect-error lines fail the check if an unknown option stops being an error.
   const tsc = require.resolve('typescript/bin/tsc')
   const checked = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project }).then(() => '', (error: { stdout: string }) => error.stdout)
-  t.equal(checked, '', 'typed.mts and typed.cts type-check')
+  t.equal(checked, '', 'typed.ts (ESM) and typed.cts (CommonJS) type-check, TypeBox schemas and @fastify/jwt included')
 })
