@@ -396,6 +396,12 @@ declare namespace fastifyJwtSession {
     loginThrottle?: false | LoginThrottleOptions
     /** Cookie mode, off by default: `true` or options. Needs `@fastify/cookie` registered first. */
     cookie?: boolean | CookieOptions
+    /**
+     * `'plone'`: Plone REST API behaviour, for Volto and `@plone/client`: the routes' errors as
+     * `{ "error": { "type", "message" } }` with Plone's texts, extra login fields ignored,
+     * `GET /@login` answering `{ "options": [] }`.
+     */
+    compat?: 'plone'
   }
 
   /**

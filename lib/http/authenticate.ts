@@ -23,6 +23,18 @@ export interface Authenticator {
   hook: Hook
   /** `fastify.requireRoles(...roles)`. */
   requireRoles (...roles: string[]): Hook
+  /** `fastify.authenticateOptional`: a refused token leaves `request.user` null; a 5xx still fails. */
+  optionalHook: Hook
+}
+
+/**
+ * Whether an authentication failure may leave the request anonymous: a refused token (4xx)
+ * may; an outage (store or keys: 5xx, or an unexpected error) fails the request, as
+ * everywhere else: an answer the store could not check is never served (fail closed).
+ */
+function isRefusal (error: unknown): boolean {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode
+  return typeof status === 'number' && status >= 400 && status < 500
 }
 
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
@@ -100,5 +112,26 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     }
   }
 
-  return { authenticate, hook, requireRoles }
+  /** Fails the request for an outage, else lets it on, anonymous. */
+  function anonymousUnlessOutage (done: HookHandlerDoneFunction, error: unknown): void {
+    if (isRefusal(error)) return done()
+    done(error as Error)
+  }
+
+  function optionalHook (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (request.user !== null) return done()
+    let result: SessionClaims | Promise<SessionClaims>
+    try {
+      result = authenticate(request)
+    } catch (error) {
+      return anonymousUnlessOutage(done, error)
+    }
+    if (result instanceof Promise) {
+      result.then(() => done(), (error: unknown) => anonymousUnlessOutage(done, error))
+    } else {
+      done()
+    }
+  }
+
+  return { authenticate, hook, requireRoles, optionalHook }
 }
