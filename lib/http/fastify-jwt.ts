@@ -1,5 +1,6 @@
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { InvalidTokenError } from '../errors'
 import { tokenHeader } from '../jwt/keyring'
 import type { ResolvedKey } from '../options/keys'
 import type { ResolvedOptions } from '../options/resolved'
@@ -16,10 +17,10 @@ function publicPems (keys: readonly ResolvedKey[]): Map<string, string> {
  * token from `fastify.jwt.verify()`: the token's header is read from whichever it got.
  */
 function keyChooser (pems: Map<string, string>, lookupToken: (request: FastifyRequest) => string) {
-  return async function publicKeyFor (first: { header?: { kid?: unknown } } | FastifyRequest): Promise<string> {
-    const kid = 'header' in first && first.header !== undefined ? first.header.kid : tokenHeader(lookupToken(first as FastifyRequest)).kid
+  return async function publicKeyFor (first: { header: { kid?: unknown } } | FastifyRequest): Promise<string> {
+    const kid = 'header' in first ? first.header.kid : tokenHeader(lookupToken(first)).kid
     const pem = typeof kid === 'string' ? pems.get(kid) : undefined
-    if (pem === undefined) throw new Error('no configured key has this kid')
+    if (pem === undefined) throw new InvalidTokenError()
     return pem
   }
 }
