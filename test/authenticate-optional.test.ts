@@ -66,3 +66,19 @@ test('authenticateOptional with an asynchronous store admits a valid token and d
   await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
   t.same((await app.inject({ url: '/page', headers: bearer(token) })).json(), { user: null })
 })
+
+test('request.user set by something else (a host hook, a shared @fastify/jwt decorator) is not a session', async (t) => {
+  const app = await buildApp(t, {}, (app) => {
+    app.register(async (scope) => {
+      // A host hook that fills request.user with claims this plugin never checked.
+      scope.addHook('onRequest', async (request) => { request.user = Object.freeze({ ...validClaims(), roles: ['admin'] }) as unknown as typeof request.user })
+      scope.get('/scoped/me', { onRequest: [scope.authenticate] }, async (request) => request.user.sub)
+      scope.get('/scoped/admin', { onRequest: [scope.requireRoles('admin')] }, async (request) => request.user.sub)
+      page(scope)
+    })
+  })
+  t.equal((await app.inject({ url: '/scoped/me' })).statusCode, 401, 'authenticate checks for itself')
+  t.equal((await app.inject({ url: '/scoped/admin' })).statusCode, 401, 'so does requireRoles')
+  t.same((await app.inject({ url: '/page' })).json(), { user: null }, 'authenticateOptional leaves it null')
+  t.equal((await app.inject({ url: '/scoped/me', headers: bearer(await login(app, 'bob')) })).body, 'u-bob', 'a real token replaces it')
+})

@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import Fastify from 'fastify'
 import fastifyJwt from '@fastify/jwt'
+import cookie from '@fastify/cookie'
 import jwtAuth, { memoryStore, type RevocationStore } from '../lib/index'
 import { SECRET, bearer, buildApp, forge, login, validClaims, verifyCredentials } from './helpers'
 import { signingKey, verifyingKey } from './key-pairs'
@@ -31,8 +32,16 @@ test('a host that shares request.user with @fastify/jwt (its default) registers 
   await app.register(fastifyJwt, { secret: HOST_SECRET })
   await app.register(jwtAuth, { secret: SECRET, verifyCredentials })
   app.get('/me', { onRequest: [app.authenticate] }, async (request) => request.user.sub)
+  // The host's own check runs first and fills the shared request.user with its token's payload.
+  const hostFirst = async (request: import('fastify').FastifyRequest): Promise<void> => { await request.jwtVerify().catch(() => {}) }
+  app.get('/admin', { onRequest: [hostFirst, app.requireRoles('admin')] }, async (request) => request.user.sub)
   await app.ready()
   t.equal((await app.inject({ url: '/me', headers: bearer(await login(app)) })).body, 'u-alice')
+  const hostToken = app.jwt.sign({ sub: 'u-alice', roles: ['admin'] })
+  const forged = await app.inject({ url: '/admin', headers: bearer(hostToken) })
+  t.equal(forged.statusCode, 401, "a request.user the host's @fastify/jwt set is not taken for a session")
+  t.equal(forged.json().code, 'FST_JWT_SESSION_INVALID_TOKEN')
+  t.equal((await app.inject({ url: '/admin', headers: bearer(await login(app)) })).body, 'u-alice')
 })
 
 test('@fastify/jwt registered after this plugin works with a namespace', async (t) => {
@@ -70,6 +79,20 @@ test('without a @fastify/jwt of its own, the app gets fastify.jwt with the plugi
   t.equal(revoked.statusCode, 401)
   t.equal(revoked.json().code, 'FST_JWT_SESSION_REVOKED_TOKEN', 'request.jwtVerify() honours logout')
   t.equal((await app.inject({ url: '/legacy' })).statusCode, 401, 'no token')
+})
+
+test('in cookie mode, request.jwtVerify() reads the cookie and asks for the CSRF token as authenticate does', async (t) => {
+  const app = Fastify()
+  t.after(() => app.close())
+  await app.register(cookie)
+  await app.register(jwtAuth, { secret: SECRET, verifyCredentials, revocationStore: memoryStore(), cookie: true })
+  app.get('/legacy', async (request) => (await request.jwtVerify<{ sub: string }>()).sub)
+  app.post('/legacy', async (request) => (await request.jwtVerify<{ sub: string }>()).sub)
+  const login = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })
+  const session = String(login.headers['set-cookie']).split(';')[0] as string
+  t.equal((await app.inject({ url: '/legacy', headers: { cookie: session } })).body, 'u-alice')
+  t.equal((await app.inject({ method: 'POST', url: '/legacy', headers: { cookie: session } })).statusCode, 403, 'no CSRF token')
+  t.equal((await app.inject({ method: 'POST', url: '/legacy', headers: { cookie: session, 'x-csrf-token': login.json().csrfToken } })).body, 'u-alice')
 })
 
 test('request.jwtVerify() fails closed with 503 when the store fails', async (t) => {

@@ -39,17 +39,26 @@ function isRefusal (error: unknown): boolean {
 
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
 export function createAuthenticator (tokens: TokenService, revocations: Revocations, cookie?: CookieTransport): Authenticator {
+  /**
+   * The claims this authenticator admitted. `request.user` alone does not say a request is
+   * authenticated: @fastify/jwt (with its default `decoratorName`) or a host's own hook may
+   * have set it to claims this plugin never checked, and the hooks must not take those for
+   * a session. Weak: an entry goes with its claims object.
+   */
+  const admitted = new WeakSet<SessionClaims>()
+
+  /** Sets `request.user` to claims this authenticator checked. */
+  function setUser (request: FastifyRequest, claims: SessionClaims): SessionClaims {
+    admitted.add(claims)
+    request.user = claims
+    return claims
+  }
+
   /** Checks the store for a verified token, then sets `request.user`. */
   function admit (request: FastifyRequest, token: VerifiedToken): SessionClaims | Promise<SessionClaims> {
     const pending = revocations.check(token)
-    if (pending === undefined) {
-      request.user = token.claims
-      return token.claims
-    }
-    return pending.then(() => {
-      request.user = token.claims
-      return token.claims
-    })
+    if (pending === undefined) return setUser(request, token.claims)
+    return pending.then(() => setUser(request, token.claims))
   }
 
   /** Cookie mode, for a request with no Authorization header: the cookie, then the CSRF check. */
@@ -78,7 +87,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
    * once per hook, never per request; only an asynchronous store or key fetch costs a closure.
    */
   function whenAuthenticated (request: FastifyRequest, done: HookHandlerDoneFunction, next: Next): void {
-    if (request.user !== null) return next(request, done)
+    if (admitted.has(request.user)) return next(request, done)
     let result: SessionClaims | Promise<SessionClaims>
     try {
       result = authenticate(request)
@@ -112,22 +121,26 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     }
   }
 
-  /** Fails the request for an outage, else lets it on, anonymous. */
-  function anonymousUnlessOutage (done: HookHandlerDoneFunction, error: unknown): void {
-    if (isRefusal(error)) return done()
-    done(error as Error)
+  /**
+   * Fails the request for an outage, else lets it on, anonymous: `request.user` is null, even
+   * if something else had set it (a shared @fastify/jwt decorator, a host hook).
+   */
+  function anonymousUnlessOutage (request: FastifyRequest, done: HookHandlerDoneFunction, error: unknown): void {
+    if (!isRefusal(error)) return done(error as Error)
+    request.user = null as unknown as SessionClaims
+    done()
   }
 
   function optionalHook (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    if (request.user !== null) return done()
+    if (admitted.has(request.user)) return done()
     let result: SessionClaims | Promise<SessionClaims>
     try {
       result = authenticate(request)
     } catch (error) {
-      return anonymousUnlessOutage(done, error)
+      return anonymousUnlessOutage(request, done, error)
     }
     if (result instanceof Promise) {
-      result.then(() => done(), (error: unknown) => anonymousUnlessOutage(done, error))
+      result.then(() => done(), (error: unknown) => anonymousUnlessOutage(request, done, error))
     } else {
       done()
     }

@@ -35,8 +35,11 @@ function fastifyJwtOptions (fastify: FastifyInstance, options: ResolvedOptions):
   }
   // fast-jwt counts durations in milliseconds.
   const verify = { allowedIss: issuer, allowedAud: audience, clockTolerance: options.clockTolerance * 1000 }
+  // In cookie mode @fastify/jwt looks for the token in the same cookie (after the header).
+  const cookie = options.cookie === false ? undefined : { cookie: { cookieName: options.cookie.name, signed: false } }
   if (keySource.kind === 'secret') {
     return {
+      ...cookie,
       secret: keySource.secret,
       sign: { algorithm: keySource.algorithm, expiresIn: options.expiresIn * 1000, ...claims },
       verify: { ...verify, algorithms: [keySource.algorithm] }
@@ -44,6 +47,7 @@ function fastifyJwtOptions (fastify: FastifyInstance, options: ResolvedOptions):
   }
   const signing = keySource.keys.find((key) => key.privateKey !== undefined)
   return {
+    ...cookie,
     secret: {
       private: signing?.privateKey?.export({ type: 'pkcs8', format: 'pem' }) as string,
       public: keyChooser(publicPems(keySource.keys), (request) => fastify.jwt.lookupToken(request))
