@@ -73,7 +73,12 @@ declare module 'fastify' {
   }
 }
 
-type FastifyJwtSession = FastifyPluginAsync<fastifyJwtSession.JwtSessionOptions<any>>
+/*
+ * The plugin, as Fastify's own `register` overloads see it should the one above not fit (a
+ * mistake in the options): `never` as the schema refuses any `credentialsSchema` there and
+ * types `credentials` as `{ login, password }`, so that a mistake stays an error.
+ */
+type FastifyJwtSession = FastifyPluginAsync<fastifyJwtSession.JwtSessionOptions<never>>
 
 declare namespace fastifyJwtSession {
   /**
@@ -134,9 +139,12 @@ declare namespace fastifyJwtSession {
     static: unknown
   }
 
-  /** What a login body holds once `schema` validated it: TypeBox's `Static<typeof schema>`. */
+  /**
+   * What a login body holds once `schema` validated it: TypeBox's `Static<typeof schema>`;
+   * `{ login, password }` when no schema is given.
+   */
   export type CredentialsOf<Schema extends CredentialsSchema> =
-    CredentialsSchema extends Schema ? Credentials : (Schema & { params: [] })['static']
+    [Schema] extends [never] ? Credentials : CredentialsSchema extends Schema ? Credentials : (Schema & { params: [] })['static']
 
   /**
    * Where revocations live. A key is `jti:<id>`, `sid:<id>` or `sub:<id>`; its value, the
