@@ -58,8 +58,9 @@ declare module 'fastify' {
   /*
    * One more way to register the plugin, tried before Fastify's own: it infers the login
    * schema, so that `verifyCredentials` receives `Static<typeof credentialsSchema>`. The type
-   * parameters repeat Fastify's exactly, as declaration merging requires.
+   * parameters repeat Fastify's exactly, as declaration merging requires (unused here).
    */
+  /* eslint-disable @typescript-eslint/no-unused-vars */
   interface FastifyRegister<
     T = void,
     RawServer extends RawServerBase = RawServerDefault,
@@ -71,6 +72,7 @@ declare module 'fastify' {
       opts: FastifyRegisterOptions<fastifyJwtSession.JwtSessionOptions<Schema>>
     ): T
   }
+  /* eslint-enable @typescript-eslint/no-unused-vars */
 }
 
 /*
