@@ -64,9 +64,14 @@ test('without a @fastify/jwt of its own, the app gets fastify.jwt with the plugi
       const claims = await request.jwtVerify<{ sub: string }>()
       return claims.sub
     })
+    app.get('/legacy/user', async (request) => {
+      await request.jwtVerify()
+      return { frozen: Object.isFrozen(request.user), same: request.user === await request.authenticate() }
+    })
   })
   const token = await login(app)
   t.equal((await app.inject({ url: '/legacy', headers: bearer(token) })).body, 'u-alice', 'jwtVerify accepts a session token')
+  t.same((await app.inject({ url: '/legacy/user', headers: bearer(token) })).json(), { frozen: true, same: true }, 'request.user is the frozen claims, as after authenticate')
   t.equal((app.jwt.verify(token) as { sub: string }).sub, 'u-alice', 'fastify.jwt.verify with the same secret')
   t.equal((app.jwt.decode(token) as { sub: string }).sub, 'u-alice')
   const signed = app.jwt.sign({ sub: 'u-bob', purpose: 'export' })

@@ -4,6 +4,7 @@ import { InvalidTokenError } from '../errors'
 import { tokenHeader } from '../jwt/keyring'
 import type { ResolvedKey } from '../options/keys'
 import type { ResolvedOptions } from '../options/resolved'
+import type { SessionClaims } from '../types'
 import type { Authenticator } from './authenticate'
 
 /** Public keys as PEM, by `kid`: @fastify/jwt (through fast-jwt) takes keys as strings. */
@@ -62,17 +63,21 @@ function fastifyJwtOptions (fastify: FastifyInstance, options: ResolvedOptions):
  * registered here with this plugin's keys, so `fastify.jwt.sign/verify/decode` and
  * `request.jwtVerify()` keep working. `request.jwtVerify()` then also runs this plugin's own
  * checks (claims, typ, lifetime) and the revocation store, through @fastify/jwt's `trusted`
- * option: a revoked token answers this plugin's 401, a store outage its 503.
+ * option: a revoked token answers this plugin's 401, a store outage its 503. `request.user`
+ * is then this plugin's frozen claims, as after `authenticate`, not @fastify/jwt's own copy.
  */
 export async function offerFastifyJwt (fastify: FastifyInstance, options: ResolvedOptions, authenticator: Authenticator): Promise<void> {
   if (fastify.hasDecorator('jwt')) return
   const jwtOptions = fastifyJwtOptions(fastify, options)
   if (jwtOptions === undefined) return
+  // @fastify/jwt hands the payload it verified to `trusted`, then the same object to `formatUser`.
+  const claimsOf = new WeakMap<object, SessionClaims>()
   await fastify.register(fastifyJwt, {
     ...jwtOptions,
-    async trusted (request: FastifyRequest) {
-      await authenticator.authenticate(request)
+    async trusted (request: FastifyRequest, payload: object) {
+      claimsOf.set(payload, await authenticator.authenticate(request))
       return true
-    }
+    },
+    formatUser: (payload) => claimsOf.get(payload as object) as SessionClaims
   })
 }
