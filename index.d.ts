@@ -2,6 +2,7 @@ import type {
   ContextConfigDefault,
   FastifyBaseLogger,
   FastifyPluginAsync,
+  FastifyRegisterOptions,
   FastifyReply,
   FastifyRequest,
   FastifySchema,
@@ -15,30 +16,71 @@ import type {
   RouteGenericInterface
 } from 'fastify'
 import type { FastifyErrorConstructor } from '@fastify/error'
-import type { TSchema } from '@sinclair/typebox'
+// Brings in @fastify/jwt's declarations: `request.user`, `request.jwtVerify()`, `fastify.jwt`.
+import type {} from '@fastify/jwt'
 import type { KeyObject } from 'node:crypto'
 
-declare module 'fastify' {
-  interface FastifyRequest {
+/*
+ * `request.user` belongs to @fastify/jwt's declarations (this plugin is built on it), typed
+ * through its `FastifyJWT` interface: declaring it here too would clash (TS2717) in a host
+ * that also uses @fastify/jwt. The host types its own tokens through `FastifyJWT['payload']`.
+ */
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
     /**
      * The verified claims, once `authenticate` has run (`null` before). Read it in routes
      * behind `fastify.authenticate`, or after `await request.authenticate()`. Frozen.
      */
     user: fastifyJwtSession.SessionClaims
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
     /** Verifies the Bearer token and the revocation store; sets and answers `request.user`. */
     authenticate (): Promise<fastifyJwtSession.SessionClaims>
   }
   interface FastifyInstance {
     /** A hook for `onRequest` (recommended: the body is not parsed yet) or `preHandler`. */
     authenticate: fastifyJwtSession.AuthHook
+    /**
+     * A hook for public routes that show more to signed-in users: with a valid token,
+     * `request.user` holds its claims; with none, or one that fails, `request.user` is `null`
+     * and the route runs. A store outage still answers 503.
+     */
+    authenticateOptional: fastifyJwtSession.AuthHook
     /** A hook: 403 unless the user has one of `roles`; authenticates first if needed. */
     requireRoles (...roles: [string, ...string[]]): fastifyJwtSession.AuthHook
     /** The programmatic API: sign, verify and revoke outside the plugin's routes. */
     jwtAuth: fastifyJwtSession.JwtAuthApi
   }
+
+  /*
+   * One more way to register the plugin, tried before Fastify's own: it infers the login
+   * schema, so that `verifyCredentials` receives `Static<typeof credentialsSchema>`. The type
+   * parameters repeat Fastify's exactly, as declaration merging requires (unused here).
+   */
+  /* eslint-disable @typescript-eslint/no-unused-vars */
+  interface FastifyRegister<
+    T = void,
+    RawServer extends RawServerBase = RawServerDefault,
+    TypeProviderDefault extends FastifyTypeProvider = FastifyTypeProvider,
+    LoggerDefault extends FastifyBaseLogger = FastifyBaseLogger
+  > {
+    <Schema extends fastifyJwtSession.CredentialsSchema = fastifyJwtSession.CredentialsSchema>(
+      plugin: FastifyJwtSession,
+      opts: FastifyRegisterOptions<fastifyJwtSession.JwtSessionOptions<Schema>>
+    ): T
+  }
+  /* eslint-enable @typescript-eslint/no-unused-vars */
 }
 
-type FastifyJwtSession = FastifyPluginAsync<fastifyJwtSession.JwtSessionOptions>
+/*
+ * The plugin, as Fastify's own `register` overloads see it should the one above not fit (a
+ * mistake in the options): `never` as the schema refuses any `credentialsSchema` there and
+ * types `credentials` as `{ login, password }`, so that a mistake stays an error.
+ */
+type FastifyJwtSession = FastifyPluginAsync<fastifyJwtSession.JwtSessionOptions<never>>
 
 declare namespace fastifyJwtSession {
   /**
@@ -88,6 +130,23 @@ declare namespace fastifyJwtSession {
     login: string
     password: string
   }
+
+  /**
+   * A TypeBox schema, described by the two members every TypeBox type carries rather than by
+   * TypeBox's own `TSchema`: that one is keyed on unique symbols, and an ESM project's TypeBox
+   * import and this CommonJS declaration would name two different copies of them.
+   */
+  export interface CredentialsSchema {
+    params: unknown[]
+    static: unknown
+  }
+
+  /**
+   * What a login body holds once `schema` validated it: TypeBox's `Static<typeof schema>`;
+   * `{ login, password }` when no schema is given.
+   */
+  export type CredentialsOf<Schema extends CredentialsSchema> =
+    [Schema] extends [never] ? Credentials : CredentialsSchema extends Schema ? Credentials : (Schema & { params: [] })['static']
 
   /**
    * Where revocations live. A key is `jti:<id>`, `sid:<id>` or `sub:<id>`; its value, the
@@ -318,8 +377,11 @@ declare namespace fastifyJwtSession {
     csrfHeader?: string
   }
 
-  /** The plugin's options; the README gives each default. Exactly one of `secret`, `keys`, `jwks`. */
-  export interface JwtSessionOptions extends AuditHooks {
+  /**
+   * The plugin's options; the README gives each default. Exactly one of `secret`, `keys`,
+   * `jwks`. `Schema` is the login body's schema, inferred from `credentialsSchema`.
+   */
+  export interface JwtSessionOptions<Schema extends CredentialsSchema = CredentialsSchema> extends AuditHooks {
     /** HMAC key; HS256 needs at least 32 bytes, HS384 48, HS512 64. */
     secret?: string | Buffer
     /** Asymmetric keys; the first with a private key signs, every one verifies (rotation). */
@@ -342,9 +404,9 @@ declare namespace fastifyJwtSession {
      */
     audience?: string | false
     /** The host's credential check: a user, or `null` to refuse the login. */
-    verifyCredentials?: (credentials: Credentials & Record<string, unknown>, request: FastifyRequest) => Promise<SessionUser | null>
+    verifyCredentials?: (credentials: CredentialsOf<Schema>, request: FastifyRequest) => Promise<SessionUser | null>
     /** TypeBox schema of the login body; `{ login, password }` strings by default. */
-    credentialsSchema?: TSchema
+    credentialsSchema?: Schema
     /** Called on renew to refresh roles and claims; `null` ends the session. */
     loadUser?: (claims: SessionClaims, request: FastifyRequest) => Promise<SessionUser | null>
     /** Where revocations live; without one, logout answers 501. */
@@ -359,6 +421,12 @@ declare namespace fastifyJwtSession {
     loginThrottle?: false | LoginThrottleOptions
     /** Cookie mode, off by default: `true` or options. Needs `@fastify/cookie` registered first. */
     cookie?: boolean | CookieOptions
+    /**
+     * `'plone'`: Plone REST API behaviour, for Volto and `@plone/client`: the routes' errors as
+     * `{ "error": { "type", "message" } }` with Plone's texts, extra login fields ignored,
+     * `GET /@login` answering `{ "options": [] }`.
+     */
+    compat?: 'plone'
   }
 
   /**

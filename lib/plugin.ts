@@ -1,7 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { installPloneCompat } from './compat/plone'
 import { createAuthenticator } from './http/authenticate'
 import { createCookieTransport } from './http/cookies'
+import { offerFastifyJwt } from './http/fastify-jwt'
+import { warnAboutEarlierRoutes } from './http/late-registration'
 import { createLocalKeyring } from './jwt/local-keyring'
 import { createRemoteKeyring } from './jwt/remote-keyring'
 import { createTokenService } from './jwt/token-service'
@@ -15,6 +18,10 @@ import { createLoginThrottle } from './throttle/login-throttle'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
 async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions): Promise<void> {
+  if (fastify.hasDecorator('jwtAuth')) {
+    throw new OptionError('fastify-jwt-session is already registered on this instance or an ancestor of it: register it once')
+  }
+  warnAboutEarlierRoutes(fastify)
   const options = resolveOptions(rawOptions)
   for (const warning of options.warnings) fastify.log.warn(warning)
   const { keySource } = options
@@ -27,14 +34,17 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   const cookie = options.cookie === false ? undefined : createCookieTransport(options.cookie)
   const authenticator = createAuthenticator(tokens, revocations, cookie)
 
-  // null until authenticated; typed as the claims because only authenticated routes read it.
-  fastify.decorateRequest('user', null as unknown as SessionClaims)
+  // @fastify/jwt's: the host's own registration, or the one offered here. `request.user` is
+  // null until authenticated; it is typed as the claims because authenticated routes read it.
+  await offerFastifyJwt(fastify, options, authenticator)
+  if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', null as unknown as SessionClaims)
   fastify.decorateRequest('authenticate', async function authenticate (this: FastifyRequest) {
     return await authenticator.authenticate(this)
   })
   // The public hook type is generic over every route's type provider; the hook reads only headers.
   fastify.decorate('authenticate', authenticator.hook as AuthHook)
   fastify.decorate('requireRoles', authenticator.requireRoles as (...roles: string[]) => AuthHook)
+  fastify.decorate('authenticateOptional', authenticator.optionalHook as AuthHook)
   const api: JwtAuthApi = {
     sign: (user: SessionUser) => tokens.sign(user).token,
     async verify (token: string) {
@@ -49,6 +59,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   }
   fastify.decorate('jwtAuth', Object.freeze(api))
 
+  if (options.compat === 'plone') installPloneCompat(fastify, options.routes)
   registerRoutes(fastify, {
     options,
     tokens,

@@ -14,6 +14,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['sessions/'],
   ['http/', 'throttle/'],
   ['routes/'],
+  ['compat/'],
   ['plugin.ts', 'index.ts']
 ]
 

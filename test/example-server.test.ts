@@ -85,7 +85,8 @@ test('the example throttles guessing: the eleventh try at one name gets 429, eve
   for (let i = 0; i < 10; i++) t.equal((await loginAs(app, 'roger', `guess-${i}`)).statusCode, 401)
   const response = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'roger', password: 'roger' } })
   t.equal(response.statusCode, 429)
-  t.equal(response.headers['retry-after'], '900')
+  // The window started with the first failure; ten scrypt checks on a busy machine may take a second or more.
+  t.ok(Number(response.headers['retry-after']) > 880 && Number(response.headers['retry-after']) <= 900, 'Retry-After: the rest of the 15-minute window')
   t.equal((await loginAs(app, 'admin')).statusCode, 200, 'another user is not held back')
 })
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import FakeTimers from '@sinonjs/fake-timers'
-import jwtAuth, { memoryStore, type JwtSessionOptions, type SessionUser } from '../lib/index'
+import jwtAuth, { memoryStore, type CredentialsSchema, type JwtSessionOptions, type SessionUser } from '../lib/index'
 
 declare module '../index' {
   // The extra claims the test users carry, typed as a host would type its own.
@@ -30,15 +30,15 @@ export async function verifyCredentials ({ login, password }: { login: string, p
  * A real Fastify app with the plugin (the test secret unless `keys` or `jwks` is given), a memory store, `/me` (any valid token) and
  * `/admin` (role admin), and whatever `extend` adds. Closed after the test.
  */
-export async function buildApp (
+export async function buildApp<Schema extends CredentialsSchema = CredentialsSchema> (
   t: { teardown (fn: () => unknown): void },
-  options: JwtSessionOptions = {},
+  options: JwtSessionOptions<Schema> = {},
   extend: (app: FastifyInstance) => void = () => {}
 ): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
   const secret = options.keys === undefined && options.jwks === undefined ? { secret: SECRET } : {}
-  await app.register(jwtAuth, { ...secret, verifyCredentials, revocationStore: memoryStore(), ...options })
+  await app.register(jwtAuth, { ...secret, verifyCredentials, revocationStore: memoryStore(), ...options as unknown as JwtSessionOptions })
   app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
   app.get('/admin', { onRequest: [app.authenticate, app.requireRoles('admin')] }, async (request) => ({ sub: request.user.sub }))
   extend(app)

@@ -23,21 +23,42 @@ export interface Authenticator {
   hook: Hook
   /** `fastify.requireRoles(...roles)`. */
   requireRoles (...roles: string[]): Hook
+  /** `fastify.authenticateOptional`: a refused token leaves `request.user` null; a 5xx still fails. */
+  optionalHook: Hook
+}
+
+/**
+ * Whether an authentication failure may leave the request anonymous: a refused token (4xx)
+ * may; an outage (store or keys: 5xx, or an unexpected error) fails the request, as
+ * everywhere else: an answer the store could not check is never served (fail closed).
+ */
+function isRefusal (error: unknown): boolean {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode
+  return typeof status === 'number' && status >= 400 && status < 500
 }
 
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
 export function createAuthenticator (tokens: TokenService, revocations: Revocations, cookie?: CookieTransport): Authenticator {
+  /**
+   * The claims this authenticator admitted. `request.user` alone does not say a request is
+   * authenticated: @fastify/jwt (with its default `decoratorName`) or a host's own hook may
+   * have set it to claims this plugin never checked, and the hooks must not take those for
+   * a session. Weak: an entry goes with its claims object.
+   */
+  const admitted = new WeakSet<SessionClaims>()
+
+  /** Sets `request.user` to claims this authenticator checked. */
+  function setUser (request: FastifyRequest, claims: SessionClaims): SessionClaims {
+    admitted.add(claims)
+    request.user = claims
+    return claims
+  }
+
   /** Checks the store for a verified token, then sets `request.user`. */
   function admit (request: FastifyRequest, token: VerifiedToken): SessionClaims | Promise<SessionClaims> {
     const pending = revocations.check(token)
-    if (pending === undefined) {
-      request.user = token.claims
-      return token.claims
-    }
-    return pending.then(() => {
-      request.user = token.claims
-      return token.claims
-    })
+    if (pending === undefined) return setUser(request, token.claims)
+    return pending.then(() => setUser(request, token.claims))
   }
 
   /** Cookie mode, for a request with no Authorization header: the cookie, then the CSRF check. */
@@ -66,7 +87,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
    * once per hook, never per request; only an asynchronous store or key fetch costs a closure.
    */
   function whenAuthenticated (request: FastifyRequest, done: HookHandlerDoneFunction, next: Next): void {
-    if (request.user !== null) return next(request, done)
+    if (admitted.has(request.user)) return next(request, done)
     let result: SessionClaims | Promise<SessionClaims>
     try {
       result = authenticate(request)
@@ -100,5 +121,30 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     }
   }
 
-  return { authenticate, hook, requireRoles }
+  /**
+   * Fails the request for an outage, else lets it on, anonymous: `request.user` is null, even
+   * if something else had set it (a shared @fastify/jwt decorator, a host hook).
+   */
+  function anonymousUnlessOutage (request: FastifyRequest, done: HookHandlerDoneFunction, error: unknown): void {
+    if (!isRefusal(error)) return done(error as Error)
+    request.user = null as unknown as SessionClaims
+    done()
+  }
+
+  function optionalHook (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (admitted.has(request.user)) return done()
+    let result: SessionClaims | Promise<SessionClaims>
+    try {
+      result = authenticate(request)
+    } catch (error) {
+      return anonymousUnlessOutage(request, done, error)
+    }
+    if (result instanceof Promise) {
+      result.then(() => done(), (error: unknown) => anonymousUnlessOutage(request, done, error))
+    } else {
+      done()
+    }
+  }
+
+  return { authenticate, hook, requireRoles, optionalHook }
 }

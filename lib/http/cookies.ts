@@ -48,12 +48,23 @@ function sameToken (given: unknown, expected: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/**
+ * The 401 for a request with neither an Authorization header nor the cookie. The usual cause
+ * is a browser that dropped the Secure cookie: over plain http, browsers keep it only for
+ * `localhost` (and `127.0.0.1`), so the message says so rather than speak of headers alone.
+ */
+function noCookieError (name: string): () => Error {
+  const message = `No Bearer token in the Authorization header, and no ${name} cookie: browsers keep this Secure cookie only over https or on http://localhost`
+  return () => Object.assign(new NoTokenError(), { message })
+}
+
 /** Binds cookie mode to its cookie name and CSRF header. */
 export function createCookieTransport ({ name, csrfHeader }: ResolvedCookie): CookieTransport {
+  const noCookie = noCookieError(name)
   return Object.freeze({
     tokenOf (request: FastifyRequest): string {
       const token = (request as CookieRequest).cookies?.[name]
-      if (token === undefined || token === '') throw new NoTokenError()
+      if (token === undefined || token === '') throw noCookie()
       return token
     },
     checkCsrf (request: FastifyRequest, claims: SessionClaims): void {

@@ -16,7 +16,7 @@ type Assert<T extends true> = T
 export const PLUGIN_OPTIONS = [
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
   'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes', 'cacheSize',
-  'loginThrottle', 'cookie', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout'
+  'loginThrottle', 'cookie', 'compat', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout'
 ] as const satisfies ReadonlyArray<keyof JwtSessionOptions>
 
 /** The routes the plugin can register, in the order of `RoutesOptions`. */

@@ -15,6 +15,15 @@ const DEFAULT_CREDENTIALS_SCHEMA = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 1024 })
 }, { additionalProperties: false })
 
+/** The same, as Plone takes it: other fields are ignored rather than refused. */
+const PLONE_CREDENTIALS_SCHEMA = Type.Object(DEFAULT_CREDENTIALS_SCHEMA.properties, { additionalProperties: true })
+
+/** The `compat` option: `'plone'`, or nothing. */
+function resolveCompat (compat: unknown): 'plone' | undefined {
+  if (compat !== undefined && compat !== 'plone') fail(`compat must be 'plone', got ${JSON.stringify(compat)}`)
+  return compat
+}
+
 function resolveStore (store: unknown): RevocationStore | undefined {
   if (store === undefined) return undefined
   if (!isPlainObject(store) || typeof store.revoke !== 'function' || typeof store.cutoff !== 'function') {
@@ -49,7 +58,8 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     fail('clockTolerance must be a number of seconds from 0 to 300')
   }
 
-  const credentialsSchema: unknown = options.credentialsSchema ?? DEFAULT_CREDENTIALS_SCHEMA
+  const compat = resolveCompat(options.compat)
+  const credentialsSchema: unknown = options.credentialsSchema ?? (compat === 'plone' ? PLONE_CREDENTIALS_SCHEMA : DEFAULT_CREDENTIALS_SCHEMA)
   if (!isPlainObject(credentialsSchema) || !(Kind in credentialsSchema)) fail('credentialsSchema must be a TypeBox schema')
 
   const routes = verifyOnly ? resolveVerifyOnlyRoutes(options) : resolveRoutes(options.routes)
@@ -78,6 +88,7 @@ export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
     loginThrottle,
     loginName: loginThrottle === false ? defaultLoginName : loginThrottle.loginName,
     cookie: resolveCookie(options.cookie, warnings),
+    compat,
     audit: resolveAudit(options),
     warnings: Object.freeze(warnings)
   })

@@ -77,6 +77,8 @@ export interface ResolvedOptions {
   readonly loginName: LoginName
   /** `false` unless tokens also travel in a cookie. */
   readonly cookie: ResolvedCookie | false
+  /** `'plone'` for Plone REST API behaviour. */
+  readonly compat: 'plone' | undefined
   /** The host's audit callbacks; each may be undefined. */
   readonly audit: Readonly<AuditHooks>
   readonly routes: ResolvedRoutes

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { JsonWebKey } from 'node:crypto'
 import { TAGS } from './context'
-import { JwksResponse } from './schemas'
+import { JwksResponse, NO_SECURITY } from './schemas'
 
 /**
  * How long clients and proxies may keep the JWKS document. Rotation waits for it: publish a
@@ -15,6 +15,7 @@ export function registerJwks (fastify: FastifyInstance, path: string, jwks: { ke
     schema: {
       summary: 'The public keys that verify this service\'s tokens (RFC 7517)',
       tags: TAGS,
+      security: NO_SECURITY,
       response: { 200: JwksResponse }
     }
   }, async (_request, reply) => {

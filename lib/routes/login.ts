@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { InvalidCredentialsError, TooManyAttemptsError } from '../errors'
 import type { Credentials } from '../types'
 import { callHost, handOver, TAGS, type RouteContext } from './context'
-import { SessionResponse, TokenResponse, errorResponses } from './schemas'
+import { NO_SECURITY, SessionResponse, TokenResponse, errorResponses } from './schemas'
 import { requireJsonBody, strictValidatorCompiler } from './validation'
 
 /** `POST /@login`: the host checks the credentials, the plugin issues a token of a new session. */
@@ -16,6 +16,7 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
     schema: {
       summary: 'Log in: check credentials and issue a token',
       tags: TAGS,
+      security: NO_SECURITY,
       body: credentialsSchema,
       response: { 200: cookie === undefined ? TokenResponse : SessionResponse, ...errorResponses(400, 401, 413, 415, 429, 500, 503) }
     }

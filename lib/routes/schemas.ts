@@ -42,7 +42,19 @@ export const LogoutBody = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'Revoke every token of this user issued until now' }))
 }, { additionalProperties: false })
 
-/** The error responses of a route, for the statuses it can answer. */
+/**
+ * The error responses of a route, for the statuses it can answer: each names its status, so
+ * that documentation shows `401` under 401 rather than an example built from 400-599.
+ */
 export function errorResponses (...statuses: number[]): Record<number, TSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, ErrorResponse]))
+  return Object.fromEntries(statuses.map((status) => [status, Type.Object({
+    ...ErrorResponse.properties,
+    statusCode: Type.Integer({ enum: [status] })
+  }, { description: ErrorResponse.description })]))
 }
+
+/**
+ * OpenAPI `security` of the routes a client calls without a token (login, JWKS): none, which
+ * also overrides a document-wide bearer requirement, so Swagger UI shows no lock on them.
+ */
+export const NO_SECURITY: readonly [] = Object.freeze([]) as readonly []

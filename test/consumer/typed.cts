@@ -1,5 +1,7 @@
-// Strict TypeScript, CommonJS: type-checked against the installed tarball's own types.
+// Strict TypeScript, CommonJS: type-checked against the installed tarball's own types, with
+// TypeBox from the project's own import (its CommonJS types, this time).
 import Fastify = require('fastify')
+import typebox = require('@sinclair/typebox')
 import jwtAuth = require('fastify-jwt-session')
 
 async function main (): Promise<void> {
@@ -11,6 +13,17 @@ async function main (): Promise<void> {
     const sub: string = request.user.sub
     const roles: readonly string[] = request.user.roles
     return { sub, roles }
+  })
+  const { Type } = typebox
+  await app.register(jwtAuth, {
+    secret: 'a-consumer-secret-of-at-least-32-bytes',
+    credentialsSchema: Type.Object({ email: Type.String(), pin: Type.Number() }),
+    verifyCredentials: async (credentials) => {
+      const pin: number = credentials.pin
+      // @ts-expect-error the default login field is not in this schema
+      void credentials.login
+      return pin === 1234 ? { sub: credentials.email } : null
+    }
   })
   // @ts-expect-error an unknown option is a type error
   await app.register(jwtAuth, { secret: 'x', expiresin: '1h' })

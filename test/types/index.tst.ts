@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { Redis } from 'ioredis'
 import jwtAuth, {
   jwtAuth as named, memoryStore, redisStore, InvalidTokenError, KeysUnavailableError, OptionError,
-  type AttemptCounter, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationStore, type SessionClaims, type SessionUser
+  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationStore, type SessionClaims, type SessionUser
 } from 'fastify-jwt-session'
 
 declare module 'fastify-jwt-session' {
@@ -95,6 +95,49 @@ describe('decorators', () => {
     expect(app.jwtAuth.sign({ sub: 'u' })).type.toBe<string>()
     expect(app.jwtAuth.verify('t')).type.toBe<Promise<SessionClaims>>()
     expect(app.jwtAuth.revokeSubject('u')).type.toBe<Promise<void>>()
+  })
+})
+
+describe('the login schema, optional authentication, @fastify/jwt and Plone', () => {
+  test('verifyCredentials receives Static<typeof credentialsSchema>, and { login, password } without one', () => {
+    expect(app.register(jwtAuth, {
+      secret: 'x',
+      credentialsSchema: Type.Object({ email: Type.String(), remember: Type.Optional(Type.Boolean()) }),
+      verifyCredentials: async (credentials) => {
+        expect(credentials).type.toBe<{ email: string, remember?: boolean }>()
+        return null
+      }
+    })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, {
+      secret: 'x',
+      verifyCredentials: async (credentials) => { expect(credentials).type.toBe<Credentials>(); return null }
+    })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, {
+      secret: 'x',
+      credentialsSchema: Type.Object({ email: Type.String() }),
+      verifyCredentials: async (credentials: { login: string }) => ({ sub: credentials.login })
+    })).type.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', credentialsSchema: { type: 'object' } })).type.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', verifyCredentials: async (credentials: { email: string }) => ({ sub: credentials.email }) })).type.toRaiseError()
+  })
+
+  test('authenticateOptional is a hook like authenticate', () => {
+    expect<onRequestHookHandler>().type.toBeAssignableFrom(app.authenticateOptional)
+    expect<preHandlerHookHandler[]>().type.toBeAssignableFrom([app.authenticateOptional])
+  })
+
+  test('fastify.jwt and request.jwtVerify() are @fastify/jwt\'s; request.user is the claims through FastifyJWT', () => {
+    expect(app.jwt.sign({ sub: 'u' })).type.toBe<string>()
+    app.get('/legacy', async (request) => {
+      expect(request.jwtVerify<{ sub: string }>()).type.toBe<Promise<{ sub: string }>>()
+      expect(request.user).type.toBe<SessionClaims>()
+      return null
+    })
+  })
+
+  test('compat takes \'plone\' only', () => {
+    expect(app.register(jwtAuth, { secret: 'x', compat: 'plone' })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 'x', compat: 'zope' })).type.toRaiseError()
   })
 })
 
