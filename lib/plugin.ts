@@ -17,7 +17,7 @@ import { createRevocations } from './sessions/revocations'
 import { createLoginThrottle } from './throttle/login-throttle'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
-async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions): Promise<void> {
+async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessionOptions<never>): Promise<void> {
   if (fastify.hasDecorator('jwtAuth')) {
     throw new OptionError('fastify-jwt-session is already registered on this instance or an ancestor of it: register it once')
   }

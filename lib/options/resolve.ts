@@ -36,7 +36,7 @@ function resolveStore (store: unknown): RevocationStore | undefined {
  * Validates the plugin options once, at registration, and returns them defaulted and frozen.
  * Throws an `OptionError` naming the option at the first problem; never mutates `options`.
  */
-export function resolveOptions (options: JwtSessionOptions): ResolvedOptions {
+export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOptions {
   if (!isPlainObject(options)) fail('options must be an object')
   rejectUnknownKeys(options, PLUGIN_OPTIONS, '', 'option')
 
