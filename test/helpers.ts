@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import FakeTimers from '@sinonjs/fake-timers'
 import jwtAuth, { memoryStore, type JwtSessionOptions, type SessionUser } from '../lib/index'
 
@@ -44,6 +44,11 @@ export async function buildApp (
   extend(app)
   await app.ready()
   return app
+}
+
+/** Renews `token` through the route and answers the response. */
+export async function renew (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })
 }
 
 /** Logs in through the route and answers the token. */
@@ -91,7 +96,7 @@ export function forge (header: unknown, payload: unknown, key: string | Buffer =
 /** Claims a valid token of ours carries, issued now, for forging variants of it. */
 export function validClaims (overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000)
-  return { sub: 'u-alice', roles: ['admin'], iat: now, exp: now + 3600, jti: 'jti-0123456789abcdef', sid: 'sid-0123456789abcdef', auth_time: now, ...overrides }
+  return { sub: 'u-alice', roles: ['admin'], iat: now, exp: now + 3600, jti: 'jti-0123456789abcdef', sid: 'sid-0123456789abcdef', auth_time: now, auth_us: now * 1_000_000, gen: 0, ...overrides }
 }
 
 /**

@@ -45,7 +45,7 @@ export function judge (record: unknown, cutoff: unknown, claims: SessionClaims, 
     if (session.ended) throw new RevokedTokenError()
     if (graceUs !== undefined && claims.gen < session.generation) {
       // The clock is read only here: a token of the current generation costs no Date.now().
-      if (claims.gen < session.generation - 1 || Date.now() * 1000 - session.renewedAt > graceUs) throw new RevokedTokenError()
+      if (claims.gen < session.generation - 1 || Date.now() * 1000 - session.renewedAt >= graceUs) throw new RevokedTokenError()
     }
   }
   const latest = subjectCutoff(cutoff)

@@ -96,7 +96,7 @@ export function createRevocations (options: ResolvedOptions): Revocations {
         throw new StoreUnavailableError({ cause: new TypeError('the store\'s renew() did not advance the session') })
       }
       if (record.ended) return 'ended'
-      if (record.generation !== claims.gen + 1 || (record.renewedAt !== at && at - record.renewedAt > graceUs)) return 'replayed'
+      if (record.generation !== claims.gen + 1 || (record.renewedAt !== at && at - record.renewedAt >= graceUs)) return 'replayed'
       // A logout of every session may have come while `loadUser` ran: the token about to be
       // signed carries the old login time, and the cut-off's entry is sized for tokens issued
       // before it, so the renewal is refused rather than outlive it.
