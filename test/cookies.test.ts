@@ -71,7 +71,7 @@ test('a browser-like flow: log in, read, change state with the CSRF header, rene
   t.equal(renewed.statusCode, 200)
   t.same(renewed.json(), { csrfToken }, 'the session keeps its CSRF token')
   t.not(jar.cookies.get('__Host-session'), loggedIn, 'a new token in the cookie')
-  t.equal((await app.inject({ url: '/me', headers: { cookie: `__Host-session=${loggedIn}` } })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN', 'the old cookie is dead')
+  t.equal((await app.inject({ url: '/me', headers: { cookie: `__Host-session=${loggedIn}` } })).statusCode, 200, 'the old cookie lives on for renewGrace (another tab may still send it)')
 
   t.equal((await jar.send(app, { method: 'POST', url: '/@logout' })).statusCode, 403, 'logging out needs the CSRF token')
   const renewedCookie = jar.cookies.get('__Host-session') as string
