@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import initSqlJs from 'sql.js'
+import type { SessionRecord } from '../lib/index'
 import { sqliteStore } from '../examples/sqlite-store'
 import { bearer, buildApp, decodePayload, fakeClock, login, renew } from './helpers'
 
@@ -39,7 +40,7 @@ test('the SQLite store keeps one row per session, the larger cut-off, and forget
   for (let generation = 1; generation < 100; generation++) store.renew('s', generation, 30, 1_000_060)
   t.same(store.session('s'), { generation: 100, renewedAt: 30, ended: false })
   store.end('s', 1_000_030)
-  t.equal(store.renew('s', 100, 40, 1_000_060).ended, true, 'no renewal after the end')
+  t.equal((store.renew('s', 100, 40, 1_000_060) as SessionRecord).ended, true, 'no renewal after the end')
   store.endSubject('u', 50, 1_000_060)
   store.endSubject('u', 40, 1_000_030)
   t.equal(store.subject('u'), 50)
