@@ -63,18 +63,22 @@ test('entries are dropped once expired, renewals keep the later expiry, and an e
 
 test('a full store sweeps expired entries, and refuses new keys (fails closed) only when all are live', async (t) => {
   const clock = fakeClock(t, NOW * 1000)
-  const store = memoryStore({ maxEntries: 3 })
+  const store = memoryStore({ maxEntries: 4 })
   store.end('long', NOW + 600)
   store.end('short1', NOW + 10)
+  store.endSubject('user-long', US, NOW + 600)
   store.endSubject('short2', US, NOW + 10)
-  t.throws(() => store.end('more', NOW + 600), /memoryStore holds 3 live entries/)
-  t.throws(() => store.endSubject('more', US, NOW + 600), /memoryStore holds 3 live entries/, 'the same second: no sweep again')
-  t.equal(store.renew('short1', 0, US, NOW + 600).ended, true, 'a key already held is written without free space')
+  t.throws(() => store.end('more', NOW + 600), /memoryStore holds 4 live entries/)
+  t.throws(() => store.endSubject('more', US, NOW + 600), /memoryStore holds 4 live entries/, 'the same second: no sweep again')
+  store.end('short1', NOW + 10)
+  t.equal(store.session('short1')?.ended, true, 'a key already held is written without free space')
   t.equal(store.session('long')?.ended, true, 'nothing live was forgotten')
+  t.equal(store.subject('user-long'), US)
   clock.tick(11_000)
   store.endSubject('more', US, NOW + 600)
-  store.end('more', NOW + 600)
-  t.equal(store.size, 3, 'the sweep made room behind a live front entry')
+  t.equal(store.size, 3, 'the sweep dropped the expired entries behind live front entries, in both maps')
+  t.equal(store.session('short1'), undefined)
+  t.equal(store.subject('short2'), undefined)
 })
 
 test('a full store answers 503 to a logout, and the token stays valid', async (t) => {

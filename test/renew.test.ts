@@ -121,6 +121,7 @@ test('renew refuses a missing or invalid token', async (t) => {
   t.equal(none.statusCode, 401)
   t.equal(none.json().code, 'FST_JWT_SESSION_NO_TOKEN')
   t.equal((await renew(app, 'a.b.c')).json().code, 'FST_JWT_SESSION_INVALID_TOKEN')
+  t.equal((await renew(app, `${'a'.repeat(9000)}.b.c`)).json().code, 'FST_JWT_SESSION_INVALID_TOKEN', 'an over-long token is refused unread')
 })
 
 test('loadUser refreshes roles and claims on renew', async (t) => {

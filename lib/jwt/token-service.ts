@@ -110,7 +110,7 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
   }
 
   async function verifyForRenewal (token: string): Promise<SessionClaims> {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
     const verifier = await keyring.verifierFor(token)
     return validClaims(token, verifier, options, Date.now(), idleTimeout)
   }

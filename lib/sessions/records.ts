@@ -9,7 +9,7 @@ import type { SessionClaims, SessionRecord } from '../types'
 
 /** An answer that is no record: the store is broken, so the request fails closed. */
 function garbage (what: string, value: unknown): never {
-  throw new StoreUnavailableError({ cause: new TypeError(`the store answered ${value === null ? 'null' : typeof value} for ${what}`) })
+  throw new StoreUnavailableError({ cause: new TypeError(`the store answered ${typeof value} for ${what}`) })
 }
 
 /** The store's answer to `session()` or `renew()`, checked; undefined when nothing is recorded. */
@@ -35,7 +35,8 @@ export function subjectCutoff (value: unknown): number | undefined {
 /**
  * Refuses (401 REVOKED) a token whose session has ended, or that logged in at or before its
  * user's logout-all cut-off. With `graceUs` (authenticate), also one of a retired generation:
- * two or more behind, or the one just behind once `graceUs` has passed since the renewal.
+ * two or more behind, or the one just behind once `graceUs` has passed since the renewal
+ * (a grace of 0 retires it at once).
  * Without it (a renewal), a retired generation goes on to the store, which tells a renewal
  * within the grace from a replay.
  */
