@@ -28,11 +28,11 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
     get size () {
       return tables.size
     },
-    session: (sid) => tables.session(sid, seconds()),
-    subject: (sub) => tables.subject(sub, seconds()),
+    session: (sid) => tables.session(sid),
+    subject: (sub) => tables.subject(sub),
     renew (sid, generation, at, expiresAt) {
       const now = seconds()
-      const current = tables.session(sid, now)
+      const current = tables.session(sid)
       if (current !== undefined && (current.ended || current.generation > generation)) return current
       return tables.setSession(sid, { generation: generation + 1, renewedAt: at, ended: false }, Math.max(expiresAt, tables.sessionExpiry(sid)), now)
     },

@@ -49,17 +49,17 @@ export class SessionTables {
     return this.sessions.size + this.subjects.size
   }
 
-  /** The live record of `sid`, or undefined. */
-  session (sid: string, now: number): SessionRecord | undefined {
+  /** The live record of `sid`, or undefined. On every request: the clock is read only for a session it holds. */
+  session (sid: string): SessionRecord | undefined {
     const entry = this.sessions.get(sid)
-    if (entry === undefined || sessionExpiry(entry) <= now) return undefined
+    if (entry === undefined || sessionExpiry(entry) <= Date.now() / 1000) return undefined
     return typeof entry === 'number' ? ENDED : entry
   }
 
-  /** The live cut-off of `sub`, or undefined. */
-  subject (sub: string, now: number): number | undefined {
+  /** The live cut-off of `sub`, or undefined. On every request: the clock is read only for a user it holds. */
+  subject (sub: string): number | undefined {
     const entry = this.subjects.get(sub)
-    return entry === undefined || entry.expiresAt <= now ? undefined : entry.cutoff
+    return entry === undefined || entry.expiresAt <= Date.now() / 1000 ? undefined : entry.cutoff
   }
 
   /** The expiry of what `sid` holds, live or not, or 0. */

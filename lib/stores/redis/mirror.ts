@@ -65,7 +65,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
       return
     }
     const record = parseSession(value)
-    const current = tables.session(id, now)
+    const current = tables.session(id)
     if (current !== undefined && (current.ended || (!record.ended && current.generation >= record.generation))) return
     tables.setSession(id, record, Math.max(expiresAt, tables.sessionExpiry(id)), now)
   }
@@ -149,11 +149,11 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   return {
     session (sid) {
       trusted()
-      return tables.session(sid, seconds())
+      return tables.session(sid)
     },
     subject (sub) {
       trusted()
-      return tables.subject(sub, seconds())
+      return tables.subject(sub)
     },
     apply,
     ready: async () => await readiness,
