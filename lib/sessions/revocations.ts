@@ -64,8 +64,11 @@ export function createRevocations (options: ResolvedOptions): Revocations {
     return isThenable(pending) ? withTimeout(pending, storeTimeout) : pending
   }
 
-  /** Asks the store about the token's session and user; judged at once when the store answers at once. */
-  function ask (claims: SessionClaims, graceUs: number | undefined): void | Promise<void> {
+  /**
+   * Asks the store about the token's session and user, both at once; judged at once when the
+   * store answers at once. `grace` (µs): see `judge`; undefined for a renewal.
+   */
+  function ask (claims: SessionClaims, grace: number | undefined): void | Promise<void> {
     let record: ReturnType<RevocationStore['session']>
     let cutoff: ReturnType<RevocationStore['subject']>
     try {
@@ -80,8 +83,8 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       throw new StoreUnavailableError({ cause })
     }
     // A synchronous store (the memory store, the Redis mirror) costs no closure, promise or timer.
-    if (!isThenable(record) && !isThenable(cutoff)) return judge(record, cutoff, claims, graceUs)
-    return Promise.all([settle(record), settle(cutoff)]).then(([session, latest]) => judge(session, latest, claims, graceUs))
+    if (!isThenable(record) && !isThenable(cutoff)) return judge(record, cutoff, claims, grace)
+    return Promise.all([settle(record), settle(cutoff)]).then(([session, latest]) => judge(session, latest, claims, grace))
   }
 
   return Object.freeze({
