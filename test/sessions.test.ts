@@ -1,6 +1,8 @@
 import { test } from 'tap'
-import { memoryStore, type ReuseEvent } from '../lib/index'
-import { bearer, buildApp, decodePayload, fakeClock, login, renew } from './helpers'
+import { Writable } from 'node:stream'
+import Fastify from 'fastify'
+import jwtAuth, { memoryStore, type ReuseEvent } from '../lib/index'
+import { SECRET, bearer, buildApp, decodePayload, fakeClock, login, renew, verifyCredentials } from './helpers'
 
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -46,13 +48,21 @@ test('a replay after the grace ends the whole session, newest token too, and cal
   t.equal((await app.inject({ url: '/me', headers: bearer(await login(app)) })).statusCode, 200, 'a new login works')
 })
 
-test('a replay is answered 401 even when onReuse throws; the failure is logged', async (t) => {
+test('a replay is logged at warn with its ids, never a token; an onReuse that throws is logged and changes nothing', async (t) => {
   const clock = fakeClock(t)
-  const app = await buildApp(t, { renewGrace: 0, onReuse: () => { throw new Error('audit down') } })
+  const lines: Array<Record<string, unknown>> = []
+  const app = Fastify({ logger: { level: 'warn', stream: new Writable({ write (chunk, _encoding, callback) { lines.push(JSON.parse(String(chunk))); callback() } }) } })
+  t.teardown(() => app.close())
+  await app.register(jwtAuth, { secret: SECRET, verifyCredentials, revocationStore: memoryStore(), renewGrace: 0, onReuse: () => { throw new Error('audit down') } })
   const old = await login(app)
-  await renew(app, old)
+  const fresh = (await renew(app, old)).json().token
   clock.tick(1)
   t.equal((await renew(app, old)).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN')
+  const { sub, sid, jti } = decodePayload(old)
+  t.has(lines.find((line) => line.level === 40), { sub, sid, jti, msg: 'fastify-jwt-session: a retired token was renewed after the grace; the session is revoked' })
+  t.has(lines.find((line) => line.level === 50), { msg: 'fastify-jwt-session: the onReuse hook failed' })
+  const log = JSON.stringify(lines)
+  for (const token of [old, fresh]) t.notOk(log.includes(token.split('.')[2] as string), 'no token in the log')
 })
 
 test('logout beats a renewal whose loadUser takes 1.2 s: the renewal is refused', async (t) => {
