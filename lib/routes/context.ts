@@ -40,10 +40,11 @@ export async function callHost<T> (call: () => Promise<T>): Promise<T> {
 /**
  * The answer that hands a token over: in the body, or in cookie mode to a browser, in the
  * cookie, with only the CSRF token in the body. A login in cookie mode always answers the
- * cookie way; a renewal answers the way the old token came.
+ * cookie way; a renewal answers the way the old token came. The cookie is kept `idleTimeout`
+ * seconds past the token's `exp`, for the browser to renew it with.
  */
-export function handOver (cookie: CookieTransport | undefined, reply: FastifyReply, issued: IssuedToken, inCookie: boolean): { token: string } | { csrfToken: string } {
+export function handOver (cookie: CookieTransport | undefined, reply: FastifyReply, issued: IssuedToken, inCookie: boolean, idleTimeout: number): { token: string } | { csrfToken: string } {
   if (cookie === undefined || !inCookie) return { token: issued.token }
-  cookie.set(reply, issued.token, issued.claims.exp)
+  cookie.set(reply, issued.token, issued.claims.exp + idleTimeout)
   return { csrfToken: issued.claims.csrf as string }
 }

@@ -47,6 +47,6 @@ export function registerRenew (fastify: FastifyInstance, path: string, context: 
     }
     const issued = await callHost(async () => tokens.sign(user, { ...claims, gen: claims.gen + 1 }))
     await audit.renew(request, { sub: issued.claims.sub, sid: claims.sid, jti: issued.claims.jti, previousJti: claims.jti })
-    return handOver(cookie, reply, issued, request.headers.authorization === undefined)
+    return handOver(cookie, reply, issued, request.headers.authorization === undefined, idleTimeout)
   })
 }
