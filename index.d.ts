@@ -111,6 +111,10 @@ declare namespace fastifyJwtSession {
     sid: string
     /** When the user logged in, in seconds since the epoch; the same across renewals. */
     auth_time: number
+    /** When the user logged in, in microseconds since the epoch: orders a login against a logout of every session finer than a second. */
+    auth_us: number
+    /** The token's generation in its session: 0 at login, one more at each renewal. */
+    gen: number
     iss?: string
     aud?: string | string[]
   }>
@@ -131,6 +135,16 @@ declare namespace fastifyJwtSession {
     password: string
   }
 
+  /** What a store holds for one session (`sid`) that was renewed or ended. */
+  export interface SessionRecord {
+    /** The current generation; the ones before it are retired (the one just before stays valid for `renewGrace`). */
+    readonly generation: number
+    /** When `generation` was reached, in microseconds since the epoch. */
+    readonly renewedAt: number
+    /** Logged out: every token of the session is refused. */
+    readonly ended: boolean
+  }
+
   /**
    * A TypeBox schema, described by the two members every TypeBox type carries rather than by
    * TypeBox's own `TSchema`: that one is keyed on unique symbols, and an ESM project's TypeBox
@@ -149,32 +163,43 @@ declare namespace fastifyJwtSession {
     [Schema] extends [never] ? Credentials : CredentialsSchema extends Schema ? Credentials : (Schema & { params: [] })['static']
 
   /**
-   * Where revocations live. A key is `jti:<id>`, `sid:<id>` or `sub:<id>`; its value, the
-   * cut-off, is an `iat`: every token matching the key and issued at or before it is revoked.
-   * An entry may be dropped after `expiresAt` (seconds since the epoch). Methods answer
-   * synchronously or with a promise; a throw, a rejection or an answer slower than
-   * `storeTimeout` refuses the request with 503.
+   * Where sessions' revocation state lives: one entry per session that was renewed or ended,
+   * one per user logged out everywhere, never one per token. Methods answer synchronously or
+   * with a promise; a throw, a rejection, an answer of the wrong type or one slower than
+   * `storeTimeout` refuses the request with 503. An entry may be dropped after its
+   * `expiresAt` (seconds since the epoch): no token it concerns can be used or renewed then.
    */
   export interface RevocationStore {
+    /** The session's record, or `undefined` (or `null`) when nothing is recorded for it. Read on every request. */
+    session (sid: string): SessionRecord | undefined | null | Promise<SessionRecord | undefined | null>
+    /** The user's logout-everywhere cut-off (a login time in microseconds), or `undefined` (or `null`). Read on every request. */
+    subject (sub: string): number | undefined | null | Promise<number | undefined | null>
     /**
-     * Records `cutoff` for `key` until `expiresAt`, keeping the larger cut-off. Answers `true`
-     * when the key had no live entry with a cut-off at least as large.
+     * Atomically for `sid`: unless the session has ended or its generation is already past
+     * `generation`, makes `generation + 1` current, reached at `at` (microseconds). Answers
+     * the record after the call. Keeps the entry until `expiresAt`, the later of old and new.
      */
-    revoke (key: string, cutoff: number, expiresAt: number): boolean | Promise<boolean>
-    /** The largest live cut-off among `keys`, or `undefined` (or `null`) when none is revoked. */
-    cutoff (keys: readonly string[]): number | undefined | null | Promise<number | undefined | null>
+    renew (sid: string, generation: number, at: number, expiresAt: number): SessionRecord | Promise<SessionRecord>
+    /** Ends the session: every token of `sid` is refused from now on. Kept until `expiresAt` at least. */
+    end (sid: string, expiresAt: number): void | Promise<void>
+    /** Records `cutoff` for `sub`, keeping the larger one: every session that logged in at or before it is refused. */
+    endSubject (sub: string, cutoff: number, expiresAt: number): void | Promise<void>
   }
 
   /** Options of {@link memoryStore}. */
   export interface MemoryStoreOptions {
-    /** Most entries kept at once; past it a revocation fails (503) rather than forget one. Default 1,000,000. */
+    /** Most entries (sessions and users) kept at once; past it a new one fails (503) rather than forget one. Default 1,000,000. */
     maxEntries?: number
   }
 
   /** The in-process store: it answers synchronously, and tells how many entries it holds. */
   export interface MemoryStore extends RevocationStore {
-    revoke (key: string, cutoff: number, expiresAt: number): boolean
-    cutoff (keys: readonly string[]): number | undefined
+    session (sid: string): SessionRecord | undefined
+    subject (sub: string): number | undefined
+    renew (sid: string, generation: number, at: number, expiresAt: number): SessionRecord
+    end (sid: string, expiresAt: number): void
+    endSubject (sub: string, cutoff: number, expiresAt: number): void
+    /** Entries held: sessions and users. */
     readonly size: number
   }
 
@@ -215,14 +240,14 @@ declare namespace fastifyJwtSession {
   export interface RedisStoreOptions {
     /** An ioredis client the host owns; the store never closes it. */
     client: RedisClient
-    /** Prepended to every key, and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`. */
+    /** Prepended to every key (`<prefix>s:<sid>`, `<prefix>u:<sub>`) and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`. */
     prefix?: string
     /**
-     * `'mirror'` (default): each process keeps a copy of the revocations, current through
+     * `'mirror'` (default): each process keeps a copy of the sessions' state, current through
      * pub/sub, and `authenticate` answers from memory. `'lookup'`: one Redis read per request.
      */
     mode?: 'mirror' | 'lookup'
-    /** Mirror mode: most revocations the copy holds (1,000,000). */
+    /** Mirror mode: most entries (sessions and users) the copy holds (1,000,000). */
     maxEntries?: number
   }
 
@@ -347,6 +372,17 @@ declare namespace fastifyJwtSession {
     readonly previousJti: string
   }
 
+  /**
+   * A retired token was renewed after `renewGrace`: someone else holds a copy of the session
+   * (a stolen token, or a client that kept an old one), and the whole session was revoked.
+   */
+  export interface ReuseEvent {
+    readonly sub: string
+    readonly sid: string
+    /** The `jti` of the token that was replayed. */
+    readonly jti: string
+  }
+
   /** A logout: of this session, or with `all` of every session of `sub`. */
   export interface LogoutEvent {
     readonly sub: string
@@ -364,6 +400,8 @@ declare namespace fastifyJwtSession {
     onLoginFailed?: (event: LoginFailedEvent, request: FastifyRequest) => void | Promise<void>
     onRenew?: (event: RenewEvent, request: FastifyRequest) => void | Promise<void>
     onLogout?: (event: LogoutEvent, request: FastifyRequest) => void | Promise<void>
+    /** A retired token was renewed after the grace: the session was revoked (also logged at warn). */
+    onReuse?: (event: ReuseEvent, request: FastifyRequest) => void | Promise<void>
   }
 
   /** Cookie mode (needs `@fastify/cookie`): the token travels in an HttpOnly cookie. */
@@ -409,8 +447,18 @@ declare namespace fastifyJwtSession {
     credentialsSchema?: Schema
     /** Called on renew to refresh roles and claims; `null` ends the session. */
     loadUser?: (claims: SessionClaims, request: FastifyRequest) => Promise<SessionUser | null>
-    /** Where revocations live; without one, logout answers 501. */
+    /** Where revocations live; without one, logout answers 501 and renewals retire nothing. */
     revocationStore?: RevocationStore
+    /**
+     * Seconds a renewed-away token stays valid (for requests and renewals) after its first
+     * renewal, so that tabs renewing one token together all succeed; 10 by default, 0 for none.
+     */
+    renewGrace?: number
+    /**
+     * How long after its `exp` an expired token may still be renewed (only renewed), never
+     * past `maxSessionAge`; `false` (the default) for not at all.
+     */
+    idleTimeout?: Duration | false
     /** Milliseconds a store call may take before the request fails with 503; 2000 by default. */
     storeTimeout?: number
     /** Verified tokens kept in memory, so a reused token costs a lookup; 10,000 by default, 0 for none. */
@@ -454,9 +502,9 @@ declare namespace fastifyJwtSession {
     sign (user: SessionUser): string
     /** Verifies a token (signature, claims, revocation) and answers its claims. */
     verify (token: string): Promise<SessionClaims>
-    /** Revokes one token; rejects with 501 without a store. */
+    /** Ends the token's session: every token of its `sid`; rejects with 501 without a store. */
     revoke (claims: SessionClaims): Promise<void>
-    /** Revokes every token of `sub` issued until now; rejects with 501 without a store. */
+    /** Revokes every session of `sub` logged in until now; rejects with 501 without a store. */
     revokeSubject (sub: string): Promise<void>
   }
 

@@ -12,7 +12,6 @@ import { OptionError } from './options/checks'
 import { resolveOptions } from './options/resolve'
 import { createAudit } from './routes/audit'
 import { registerRoutes } from './routes/index'
-import { revocationKeys } from './sessions/revocation-keys'
 import { createRevocations } from './sessions/revocations'
 import { createLoginThrottle } from './throttle/login-throttle'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
@@ -26,7 +25,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   for (const warning of options.warnings) fastify.log.warn(warning)
   const { keySource } = options
   const keyring = keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, options) : createLocalKeyring(keySource, options)
-  const tokens = createTokenService(options, keyring, revocationKeys)
+  const tokens = createTokenService(options, keyring)
   const revocations = createRevocations(options)
   if (options.cookie !== false && !fastify.hasReplyDecorator('setCookie')) {
     throw new OptionError('fastify-jwt-session: cookie needs @fastify/cookie, registered before this plugin')
@@ -52,10 +51,8 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
       await revocations.check(verified)
       return verified.claims
     },
-    async revoke (claims: SessionClaims) {
-      await revocations.revokeToken(claims)
-    },
-    revokeSubject: (sub: string) => revocations.revokeSubject(sub)
+    revoke: async (claims: SessionClaims) => await revocations.end(claims),
+    revokeSubject: async (sub: string) => await revocations.endSubject(sub)
   }
   fastify.decorate('jwtAuth', Object.freeze(api))
 

@@ -101,7 +101,8 @@ test('in cookie mode, request.jwtVerify() reads the cookie and asks for the CSRF
 })
 
 test('request.jwtVerify() fails closed with 503 when the store fails', async (t) => {
-  const failing: RevocationStore = { revoke: () => { throw new Error('down') }, cutoff: () => { throw new Error('down') } }
+  const down = (): never => { throw new Error('down') }
+  const failing: RevocationStore = { session: down, subject: down, renew: down, end: down, endSubject: down }
   const app = await buildApp(t, { revocationStore: failing, routes: false }, (app) => {
     app.get('/legacy', async (request) => (await request.jwtVerify<{ sub: string }>()).sub)
   })

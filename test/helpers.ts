@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import FakeTimers from '@sinonjs/fake-timers'
 import jwtAuth, { memoryStore, type CredentialsSchema, type JwtSessionOptions, type SessionUser } from '../lib/index'
 
@@ -44,6 +44,11 @@ export async function buildApp<Schema extends CredentialsSchema = CredentialsSch
   extend(app)
   await app.ready()
   return app
+}
+
+/** Renews `token` through the route and answers the response. */
+export async function renew (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })
 }
 
 /** Logs in through the route and answers the token. */
@@ -91,7 +96,9 @@ export function forge (header: unknown, payload: unknown, key: string | Buffer =
 /** Claims a valid token of ours carries, issued now, for forging variants of it. */
 export function validClaims (overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000)
-  return { sub: 'u-alice', roles: ['admin'], iat: now, exp: now + 3600, jti: 'jti-0123456789abcdef', sid: 'sid-0123456789abcdef', auth_time: now, ...overrides }
+  // The login time in microseconds follows an overridden auth_time, unless it is overridden too.
+  const authTime = typeof overrides.auth_time === 'number' ? overrides.auth_time : now
+  return { sub: 'u-alice', roles: ['admin'], iat: now, exp: now + 3600, jti: 'jti-0123456789abcdef', sid: 'sid-0123456789abcdef', auth_time: now, auth_us: authTime * 1_000_000 + 123_456, gen: 0, ...overrides }
 }
 
 /**

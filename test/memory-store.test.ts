@@ -2,85 +2,83 @@ import { test } from 'tap'
 import { memoryStore } from '../lib/index'
 import { bearer, buildApp, fakeClock, login } from './helpers'
 
-test('revoke answers true the first time and false once the key holds a cut-off as large', async (t) => {
-  fakeClock(t, 1_000_000_000)
+const NOW = 1_000_000
+const US = NOW * 1_000_000
+
+test('renew makes the next generation current once, and answers the record after the call', async (t) => {
+  fakeClock(t, NOW * 1000)
   const store = memoryStore()
-  t.equal(store.revoke('jti:a', 100, 2_000_000), true)
-  t.equal(store.revoke('jti:a', 100, 2_000_000), false, 'the same cut-off again: another renewal lost')
-  t.equal(store.revoke('jti:a', 50, 2_000_000), false, 'a smaller cut-off changes nothing')
-  t.equal(store.cutoff(['jti:a']), 100)
-  t.equal(store.revoke('jti:a', 150, 2_000_000), true, 'a larger cut-off is recorded')
-  t.equal(store.cutoff(['jti:a']), 150)
+  t.equal(store.session('s1'), undefined, 'nothing recorded for a session never renewed')
+  t.has(store.renew('s1', 0, US + 1, NOW + 60), { generation: 1, renewedAt: US + 1, ended: false })
+  t.has(store.renew('s1', 0, US + 2, NOW + 60), { generation: 1, renewedAt: US + 1, ended: false }, 'a second renewal of generation 0 changes nothing')
+  t.has(store.renew('s1', 1, US + 3, NOW + 60), { generation: 2, renewedAt: US + 3, ended: false })
+  t.has(store.renew('s1', 0, US + 4, NOW + 60), { generation: 2, renewedAt: US + 3, ended: false }, 'a generation past the one given is left alone')
+  t.has(store.renew('s1', 5, US + 5, NOW + 60), { generation: 6, renewedAt: US + 5, ended: false }, 'a generation the store never saw moves it on')
+  t.equal(store.size, 1, 'one entry per session, however many renewals')
 })
 
-test('cutoff answers the largest live cut-off among the keys, or undefined', async (t) => {
-  fakeClock(t, 1_000_000_000)
+test('end refuses every later renewal, and the session is answered as ended', async (t) => {
+  fakeClock(t, NOW * 1000)
   const store = memoryStore()
-  t.equal(store.cutoff(['jti:x', 'sid:y', 'sub:z']), undefined)
-  store.revoke('sid:y', 10, 2_000_000)
-  store.revoke('sub:z', 30, 2_000_000)
-  store.revoke('jti:x', 20, 2_000_000)
-  t.equal(store.cutoff(['jti:x', 'sid:y', 'sub:z']), 30)
-  t.equal(store.cutoff(['jti:x', 'sid:y']), 20)
-  t.equal(store.cutoff(['sid:other']), undefined)
+  store.end('never-renewed', NOW + 60)
+  t.equal(store.session('never-renewed')?.ended, true)
+  store.renew('s1', 0, US, NOW + 60)
+  store.end('s1', NOW + 30)
+  t.equal(store.session('s1')?.ended, true)
+  t.equal(store.renew('s1', 1, US + 9, NOW + 60).ended, true, 'a renewal after the end is refused')
+  t.equal(store.session('s1')?.ended, true)
+  t.equal(store.size, 2)
 })
 
-test('an entry is dropped once the tokens it blocks have expired', async (t) => {
-  const clock = fakeClock(t, 1_000_000_000)
+test('endSubject keeps the larger cut-off and the later expiry', async (t) => {
+  const clock = fakeClock(t, NOW * 1000)
   const store = memoryStore()
-  const now = 1_000_000
-  store.revoke('jti:a', now, now + 60)
-  store.revoke('jti:b', now, now + 120)
+  t.equal(store.subject('u'), undefined)
+  store.endSubject('u', US + 10, NOW + 60)
+  store.endSubject('u', US + 5, NOW + 30)
+  t.equal(store.subject('u'), US + 10)
+  store.endSubject('u', US + 20, NOW + 10)
+  t.equal(store.subject('u'), US + 20)
+  clock.tick(30_000)
+  t.equal(store.subject('u'), US + 20, 'the later expiry was kept')
+  clock.tick(30_000)
+  t.equal(store.subject('u'), undefined, 'gone once expired')
+})
+
+test('entries are dropped once expired, renewals keep the later expiry, and an expired session starts afresh', async (t) => {
+  const clock = fakeClock(t, NOW * 1000)
+  const store = memoryStore()
+  store.end('b', NOW + 30)
+  store.renew('a', 0, US, NOW + 60)
+  store.renew('a', 1, US + 1, NOW + 10)
   t.equal(store.size, 2)
-  t.equal(store.revoke('jti:gone', now - 100, now - 1), true, 'already expired: answered, not kept')
-  t.equal(store.size, 2)
-  clock.tick(60_000)
-  t.equal(store.cutoff(['jti:a']), undefined, 'expired entries are not answered')
-  store.revoke('jti:c', now, now + 600)
+  clock.tick(30_000)
+  t.equal(store.session('b'), undefined, 'expired entries are not answered')
+  t.equal(store.session('a')?.generation, 2, 'the later expiry of a was kept')
+  store.end('c', NOW + 600)
   t.equal(store.size, 2, 'the expired front entry was dropped on the next write')
-  t.equal(store.revoke('jti:a', now, now + 600), true, 'an expired key is revoked afresh')
-  clock.tick(60_000)
-  store.revoke('jti:d', now, now + 600)
-  t.equal(store.size, 3, 'jti:b went too')
+  clock.tick(30_000)
+  t.has(store.renew('a', 0, US + 7, NOW + 600), { generation: 1, renewedAt: US + 7, ended: false }, 'expired: renewed afresh')
 })
 
-test('a full store sweeps expired entries, and refuses (fails closed) only when all are live', async (t) => {
-  const clock = fakeClock(t, 1_000_000_000)
-  const store = memoryStore({ maxEntries: 3 })
-  const now = 1_000_000
-  store.revoke('jti:long', now, now + 600)
-  store.revoke('jti:short1', now, now + 10)
-  store.revoke('jti:short2', now, now + 10)
-  t.throws(() => store.revoke('jti:more', now, now + 600), /memoryStore holds 3 live revocations/)
-  t.equal(store.cutoff(['jti:long']), now, 'nothing live was forgotten')
+test('a full store sweeps expired entries, and refuses new keys (fails closed) only when all are live', async (t) => {
+  const clock = fakeClock(t, NOW * 1000)
+  const store = memoryStore({ maxEntries: 4 })
+  store.end('long', NOW + 600)
+  store.end('short1', NOW + 10)
+  store.endSubject('user-long', US, NOW + 600)
+  store.endSubject('short2', US, NOW + 10)
+  t.throws(() => store.end('more', NOW + 600), /memoryStore holds 4 live entries/)
+  t.throws(() => store.endSubject('more', US, NOW + 600), /memoryStore holds 4 live entries/, 'the same second: no sweep again')
+  store.end('short1', NOW + 10)
+  t.equal(store.session('short1')?.ended, true, 'a key already held is written without free space')
+  t.equal(store.session('long')?.ended, true, 'nothing live was forgotten')
+  t.equal(store.subject('user-long'), US)
   clock.tick(11_000)
-  t.equal(store.revoke('jti:more', now, now + 600), true, 'the sweep made room behind a live front entry')
-  t.equal(store.size, 2)
-})
-
-test('an expired entry behind a live one is revoked afresh at the back', async (t) => {
-  const clock = fakeClock(t, 1_000_000_000)
-  const store = memoryStore({ maxEntries: 2 })
-  const now = 1_000_000
-  store.revoke('jti:long', now, now + 600)
-  store.revoke('jti:short', now, now + 10)
-  clock.tick(11_000)
-  t.equal(store.cutoff(['jti:short']), undefined)
-  t.equal(store.revoke('jti:short', now + 5, now + 700), true)
-  t.equal(store.cutoff(['jti:short']), now + 5)
-  t.equal(store.size, 2)
-})
-
-test('a full store of live entries refuses every revocation in the second, forgetting none', async (t) => {
-  fakeClock(t, 1_000_000_000)
-  const store = memoryStore({ maxEntries: 2 })
-  const now = 1_000_000
-  store.revoke('jti:one', now, now + 600)
-  store.revoke('jti:two', now, now + 600)
-  // The second refusal in the same second skips the sweep: nothing can have expired since.
-  for (const key of ['jti:a', 'jti:b']) t.throws(() => store.revoke(key, now, now + 600), /live revocations/, key)
-  t.equal(store.cutoff(['jti:one']), now)
-  t.equal(store.cutoff(['jti:two']), now)
+  store.endSubject('more', US, NOW + 600)
+  t.equal(store.size, 3, 'the sweep dropped the expired entries behind live front entries, in both maps')
+  t.equal(store.session('short1'), undefined)
+  t.equal(store.subject('short2'), undefined)
 })
 
 test('a full store answers 503 to a logout, and the token stays valid', async (t) => {
@@ -92,7 +90,7 @@ test('a full store answers 503 to a logout, and the token stays valid', async (t
   t.equal(full.statusCode, 503)
   t.equal(full.json().code, 'FST_JWT_SESSION_STORE_UNAVAILABLE')
   t.equal((await app.inject({ url: '/me', headers: bearer(second) })).statusCode, 200)
-  t.equal((await app.inject({ url: '/me', headers: bearer(first) })).statusCode, 401, 'the first revocation holds')
+  t.equal((await app.inject({ url: '/me', headers: bearer(first) })).statusCode, 401, 'the first logout holds')
 })
 
 test('one store shared by two apps: a logout at one is refused by the other', async (t) => {
@@ -103,22 +101,4 @@ test('one store shared by two apps: a logout at one is refused by the other', as
   t.equal((await downstream.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
   await issuer.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
   t.equal((await downstream.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN')
-})
-
-test('entries whose span or cut-off does not fit one number are kept exactly, as pairs', async (t) => {
-  fakeClock(t, 1_000_000_000)
-  const store = memoryStore()
-  const now = 1_000_000
-  const cases: Array<[string, number, number]> = [
-    ['a span of a year', now, now + 365 * 86400],
-    ['an expiry before the cut-off', now + 500, now + 100],
-    ['a fractional cut-off', now + 0.5, now + 600],
-    ['a cut-off past 2038', 2 ** 31 + 7, now + 600],
-    ['the usual packed case', now, now + 43_205]
-  ]
-  for (const [name, cutoff, expiresAt] of cases) {
-    t.equal(store.revoke(name, cutoff, expiresAt), true, name)
-    t.equal(store.cutoff([name]), cutoff, name)
-    t.equal(store.revoke(name, cutoff, expiresAt), false, `${name}, again`)
-  }
 })

@@ -6,7 +6,8 @@ import { SECRET, bearer, buildApp, login, verifyCredentials } from './helpers'
 
 /** A store whose every call fails in the given way: fake on purpose, to reach each failure branch. */
 function failingStore (fail: () => unknown): RevocationStore {
-  return { revoke: fail as RevocationStore['revoke'], cutoff: fail as RevocationStore['cutoff'] }
+  const call = fail as never
+  return { session: call, subject: call, renew: call, end: call, endSubject: call }
 }
 
 /** A working store that answers asynchronously, after `delay` milliseconds. */
@@ -14,8 +15,24 @@ function asyncStore (delay = 0): RevocationStore {
   const inner = memoryStore()
   const later = async <T>(value: T): Promise<T> => await new Promise((resolve) => setTimeout(() => resolve(value), delay))
   return {
-    revoke: async (key, cutoff, expiresAt) => await later(inner.revoke(key, cutoff, expiresAt)),
-    cutoff: async (keys) => await later(inner.cutoff(keys))
+    session: async (sid) => await later(inner.session(sid)),
+    subject: async (sub) => await later(inner.subject(sub)),
+    renew: async (...args) => await later(inner.renew(...args)),
+    end: async (...args) => { await later(inner.end(...args)) },
+    endSubject: async (...args) => { await later(inner.endSubject(...args)) }
+  }
+}
+
+/** The memory store with some of its methods replaced. */
+function memoryStoreWith (overrides: Partial<RevocationStore>): RevocationStore {
+  const inner = memoryStore()
+  return {
+    session: (sid) => inner.session(sid),
+    subject: (sub) => inner.subject(sub),
+    renew: (...args) => inner.renew(...args),
+    end: (...args) => { inner.end(...args) },
+    endSubject: (...args) => { inner.endSubject(...args) },
+    ...overrides
   }
 }
 
@@ -54,19 +71,55 @@ for (const [name, fail] of failures) {
   })
 }
 
-test('a store whose revoke answers no boolean fails the logout with 503', async (t) => {
-  const inner = memoryStore()
-  const app = await buildApp(t, { revocationStore: { revoke: () => 'ok' as unknown as boolean, cutoff: (keys) => inner.cutoff(keys) } })
-  const token = await login(app)
-  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'the check itself works')
-  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })).statusCode, 503)
-  t.equal((await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })).statusCode, 503)
-  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'a failed logout leaves the token valid (RFC 7009 §2.2.1)')
+const garbageRecords: Array<[string, unknown]> = [
+  ['a string', 'ok'],
+  ['a record without ended', { generation: 1, renewedAt: 1 }],
+  ['a generation as a string', { generation: '1', renewedAt: 1, ended: false }],
+  ['a negative generation', { generation: -1, renewedAt: 1, ended: false }],
+  ['a renewedAt of NaN', { generation: 1, renewedAt: NaN, ended: false }]
+]
+
+for (const [name, record] of garbageRecords) {
+  test(`a store whose session() answers ${name} fails requests closed with 503; so does a renew() that does`, async (t) => {
+    const app = await buildApp(t, { revocationStore: memoryStoreWith({ session: () => record as never, renew: () => record as never }) })
+    const token = await login(app)
+    t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503)
+    t.equal((await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })).statusCode, 503)
+  })
+}
+
+test('a store whose renew() answers nothing, or does not advance the session, fails the renewal with 503', async (t) => {
+  for (const renew of [() => undefined, () => null, (_sid: string, generation: number) => ({ generation, renewedAt: 0, ended: false })]) {
+    const app = await buildApp(t, { revocationStore: memoryStoreWith({ renew: renew as never }) })
+    const token = await login(app)
+    const response = await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })
+    t.equal(response.statusCode, 503)
+    t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'the token stays valid')
+  }
 })
 
-test('a store that answers null for "not revoked" is understood', async (t) => {
+test('a store whose subject() answers no number fails requests closed with 503', async (t) => {
+  for (const cutoff of ['1', NaN, {}]) {
+    const app = await buildApp(t, { revocationStore: memoryStoreWith({ subject: () => cutoff as never }) })
+    t.equal((await app.inject({ url: '/me', headers: bearer(await login(app)) })).statusCode, 503, String(cutoff))
+  }
+})
+
+test('a store whose subject() throws while session() is pending fails with 503, leaving no rejection unhandled', async (t) => {
+  const app = await buildApp(t, {
+    revocationStore: memoryStoreWith({
+      session: async () => { throw new Error('down') },
+      subject: () => { throw new Error('down') }
+    })
+  })
+  const token = await login(app)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503)
+  await new Promise((resolve) => setTimeout(resolve, 10))
+})
+
+test('a store that answers null for "nothing recorded" is understood', async (t) => {
   const inner = memoryStore()
-  const app = await buildApp(t, { revocationStore: { revoke: (...args) => inner.revoke(...args), cutoff: (keys) => inner.cutoff(keys) ?? (null as unknown as undefined) } })
+  const app = await buildApp(t, { revocationStore: memoryStoreWith({ session: (sid) => inner.session(sid) ?? null, subject: (sub) => inner.subject(sub) ?? null, end: (...args) => { inner.end(...args) } }) })
   const token = await login(app)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
   await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
@@ -80,19 +133,20 @@ test('an asynchronous store within the timeout works like the memory store', asy
   t.equal((await app.inject({ url: '/admin', headers: bearer(token) })).statusCode, 200)
   const renewed = await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })
   t.equal(renewed.statusCode, 200)
-  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN')
   const fresh = renewed.json().token
-  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(fresh) })).statusCode, 204)
-  t.equal((await app.inject({ url: '/admin', headers: bearer(fresh) })).statusCode, 401)
+  t.equal((await app.inject({ url: '/me', headers: bearer(fresh) })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(await login(app)), payload: { all: true } })).statusCode, 204)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN')
+  t.equal((await app.inject({ url: '/me', headers: bearer(fresh) })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN')
+  const after = await login(app)
+  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(after) })).statusCode, 204)
+  t.equal((await app.inject({ url: '/admin', headers: bearer(after) })).statusCode, 401)
 })
 
 test('an asynchronous store slower than storeTimeout answers 503, and recovers when it is fast again', async (t) => {
   let delay = 200
   const inner = memoryStore()
-  const slow: RevocationStore = {
-    revoke: (...args) => inner.revoke(...args),
-    cutoff: async (keys) => await new Promise((resolve) => setTimeout(() => resolve(inner.cutoff(keys)), delay))
-  }
+  const slow = memoryStoreWith({ session: async (sid) => await new Promise((resolve) => setTimeout(() => resolve(inner.session(sid)), delay)) })
   const app = await buildApp(t, { revocationStore: slow, storeTimeout: 50 })
   const token = await login(app)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503, 'the store would have answered (200) had the timeout not come first')

@@ -53,7 +53,8 @@ test('a stripped, tampered or foreign signature is refused', async (t) => {
 
 test('each required claim is required', async (t) => {
   const app = await buildApp(t, { expiresIn: '1h' })
-  for (const claim of ['exp', 'iat', 'jti', 'sub', 'sid', 'auth_time']) {
+  // A token without gen or auth_us comes from before sessions had generations: refused.
+  for (const claim of ['exp', 'iat', 'jti', 'sub', 'sid', 'auth_time', 'auth_us', 'gen']) {
     const claims = validClaims()
     delete claims[claim]
     t.same(await probe(app, forge(HEADER, claims)), INVALID, `without ${claim}`)
@@ -74,7 +75,14 @@ test('claims of the wrong type are refused', async (t) => {
     ['an empty sid', { sid: '' }],
     ['roles as a string', { roles: 'admin' }],
     ['roles holding a number', { roles: ['admin', 1] }],
-    ['an auth_time after iat', { auth_time: now + 60 }]
+    ['an auth_time after iat', { auth_time: now + 60 }],
+    ['gen as a string', { gen: '0' }],
+    ['a negative gen', { gen: -1 }],
+    ['a fractional gen', { gen: 1.5 }],
+    ['auth_us as a string', { auth_us: String(now * 1_000_000) }],
+    ['a negative auth_us', { auth_us: -1 }],
+    ['an auth_us of another second than auth_time', { auth_us: (now - 1) * 1_000_000 }],
+    ['an auth_us in milliseconds', { auth_us: now * 1000 }]
   ]
   for (const [name, overrides] of cases) t.same(await probe(app, forge(HEADER, validClaims(overrides))), INVALID, name)
   const noRoles = validClaims()

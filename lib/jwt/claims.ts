@@ -7,7 +7,7 @@ import { PROTOTYPE_KEYS } from './validity'
  * and a renewal without `loadUser` carries over every other claim of the old token.
  */
 export const REGISTERED_CLAIMS = [
-  'sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'iss', 'aud', 'csrf'
+  'sub', 'roles', 'iat', 'exp', 'nbf', 'jti', 'sid', 'auth_time', 'auth_us', 'gen', 'iss', 'aud', 'csrf'
 ] as const satisfies ReadonlyArray<keyof SessionClaims | 'nbf' | 'csrf'>
 
 const REGISTERED = new Set<string>(REGISTERED_CLAIMS)

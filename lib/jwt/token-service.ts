@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims, SessionUser } from '../types'
 import { secondSighting, type Admission } from './admission'
 import { assertSessionUser, randomId } from './claims'
+import { microClock } from './clock'
 import type { Keyring } from './keyring'
 import { MAX_TOKEN_LENGTH, validClaims, type Verifier } from './validity'
 
@@ -12,11 +13,15 @@ const NO_CACHE = Object.freeze({ get: (): undefined => undefined, set: (): void 
 /** With no cache there is nothing to protect from one-off tokens. */
 const ADMIT_ALL: Admission = () => true
 
-/** The session a token belongs to; carried unchanged from the login across renewals. */
+/** The session a token belongs to: carried from the login across renewals, but for `gen`. */
 export interface Session {
   readonly sid: string
   /** Login time, seconds since the epoch. */
   readonly auth_time: number
+  /** Login time, microseconds since the epoch. */
+  readonly auth_us: number
+  /** The generation of the token to sign. */
+  readonly gen: number
   /** The session's CSRF token, in cookie mode only. */
   readonly csrf?: string
 }
@@ -27,11 +32,9 @@ export interface IssuedToken {
   readonly claims: Readonly<Record<string, unknown>> & Session & { readonly sub: string, readonly jti: string, readonly exp: number }
 }
 
-/** A verified token: its frozen claims and the store keys that could revoke it. */
+/** A verified token: its frozen claims, and the verifier that accepted it. */
 export interface VerifiedToken {
   readonly claims: SessionClaims
-  /** The revocation store's keys for this token, built once per token rather than once per request. */
-  readonly revocationKeys: readonly string[]
   /** The key's verifier that accepted the token: a cached token dies with its key (see `Keyring.trusts`). */
   readonly verifiedBy: Verifier
 }
@@ -45,15 +48,16 @@ export interface TokenService {
    * while a verify-only service fetches a key it has not seen.
    */
   verify (token: string): VerifiedToken | Promise<VerifiedToken>
+  /**
+   * Verifies `token` for a renewal: as `verify`, but an expired token is accepted until
+   * `exp + idleTimeout`. Never cached: a renewal is rare, and its answer must not serve `verify`.
+   */
+  verifyForRenewal (token: string): Promise<SessionClaims>
 }
 
-/**
- * Builds the token service once, from the resolved options and the keys. `keysOf` names the
- * revocation store's keys of a verified token (the sessions layer knows them); they are kept
- * with the token, so that one reused across requests costs a map lookup and no allocation.
- */
-export function createTokenService (options: ResolvedOptions, keyring: Keyring, keysOf: (claims: SessionClaims) => readonly string[]): TokenService {
-  const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize } = options
+/** Builds the token service once, from the resolved options and the keys. */
+export function createTokenService (options: ResolvedOptions, keyring: Keyring): TokenService {
+  const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize, idleTimeout } = options
   const withCsrf = options.cookie !== false
   // Keyed on the exact token string: another spelling of the same signature is verified anew.
   const verified: Pick<LruMap<VerifiedToken>, 'get' | 'set'> = cacheSize > 0 ? new LruMap<VerifiedToken>(cacheSize) : NO_CACHE
@@ -62,8 +66,10 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
   function sign (user: SessionUser, session?: Session): IssuedToken {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
     assertSessionUser(user)
-    const iat = Math.floor(Date.now() / 1000)
-    const authTime = session?.auth_time ?? iat
+    // A login takes its time from the login clock, whose microseconds order it against a logout-all.
+    const authUs = session?.auth_us ?? microClock()
+    const authTime = session?.auth_time ?? Math.floor(authUs / 1_000_000)
+    const iat = Math.max(Math.floor(Date.now() / 1000), authTime)
     const claims = {
       ...user.claims,
       sub: user.sub,
@@ -73,6 +79,8 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
       jti: randomId(),
       sid: session?.sid ?? randomId(),
       auth_time: authTime,
+      auth_us: authUs,
+      gen: session?.gen ?? 0,
       ...(issuer === undefined ? undefined : { iss: issuer }),
       ...(audience === undefined ? undefined : { aud: audience }),
       // Cookie mode: the session's CSRF token travels in the token it protects (see http/cookies.ts).
@@ -84,7 +92,7 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
   /** Verifies with the chosen verifier and remembers the result. */
   function check (token: string, verifier: Verifier, now: number): VerifiedToken {
     const claims = validClaims(token, verifier, options, now)
-    const result = Object.freeze({ claims, revocationKeys: keysOf(claims), verifiedBy: verifier })
+    const result = Object.freeze({ claims, verifiedBy: verifier })
     if (worthCaching(token)) verified.set(token, result)
     return result
   }
@@ -106,5 +114,11 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
     return verifier.then((fetched) => check(token, fetched, Date.now()))
   }
 
-  return { sign, verify }
+  async function verifyForRenewal (token: string): Promise<SessionClaims> {
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
+    const verifier = await keyring.verifierFor(token)
+    return validClaims(token, verifier, options, Date.now(), idleTimeout)
+  }
+
+  return { sign, verify, verifyForRenewal }
 }

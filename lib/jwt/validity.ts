@@ -1,4 +1,4 @@
-import { TokenError, createVerifier } from 'fast-jwt'
+import { createVerifier } from 'fast-jwt'
 import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims } from '../types'
@@ -45,6 +45,8 @@ export function createStrictVerifier (key: string | Buffer, algorithms: readonly
     allowedIss: options.issuer,
     allowedAud: options.audience,
     clockTolerance: options.clockTolerance * 1000,
+    // `exp` is checked in validClaims: a renewal accepts an expired token for `idleTimeout` more.
+    ignoreExpiration: true,
     cache: false,
     complete: true
   })
@@ -77,11 +79,23 @@ function isJwtType (typ: unknown): boolean {
   return type === 'jwt' || type === 'application/jwt'
 }
 
-/** Claims beyond what fast-jwt checks: the required ones and their types, a future `iat`, an over-long lifetime. */
-function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions, nowSeconds: number): SessionClaims {
-  const { sub, jti, sid, iat, exp, auth_time: authTime } = payload
+/** A whole number, 0 or more: `gen` and `auth_us`. */
+function isCount (value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+/**
+ * Claims beyond what fast-jwt checks: expiry (`idle` seconds more for a renewal), the required
+ * claims and their types, a future `iat`, an over-long lifetime, a login time that does not
+ * match itself. A token without `gen` or `auth_us` (from before sessions had generations) is refused.
+ */
+function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions, now: number, idle: number): SessionClaims {
+  const { sub, jti, sid, iat, exp, auth_time: authTime, auth_us: authUs, gen } = payload
   const roles = payload.roles ?? []
   const leeway = options.clockTolerance
+  // As fast-jwt counts it: still valid in the very millisecond of `exp` plus the leeway.
+  if (typeof exp === 'number' && now > (exp + leeway + idle) * 1000) throw new ExpiredTokenError()
+  const nowSeconds = Math.floor(now / 1000)
   if (
     typeof sub !== 'string' || sub === '' ||
     typeof jti !== 'string' || jti === '' ||
@@ -90,6 +104,7 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
     iat > nowSeconds + leeway ||
     exp - iat > options.expiresIn ||
     authTime > iat ||
+    !isCount(gen) || !isCount(authUs) || Math.floor(authUs / 1_000_000) !== authTime ||
     !Array.isArray(roles) || !roles.every((role) => typeof role === 'string')
   ) {
     throw new InvalidTokenError()
@@ -99,20 +114,18 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
   return claims as SessionClaims
 }
 
-/** Maps whatever a verifier throws to the documented error: every throw is a refusal. */
-function refusal (error: unknown): Error {
-  // fast-jwt and node:crypto throw on some malformed input; none of that may become a 500.
-  return (error instanceof TokenError && error.code === TokenError.codes.expired) ? new ExpiredTokenError() : new InvalidTokenError()
-}
-
-/** Verifies `token` with `verifier` and answers its frozen claims, or throws the documented 401. */
-export function validClaims (token: string, verifier: Verifier, options: ResolvedOptions, now: number): SessionClaims {
+/**
+ * Verifies `token` with `verifier` and answers its frozen claims, or throws the documented 401.
+ * `idle`: seconds past `exp` an expired token is still accepted (a renewal's `idleTimeout`).
+ */
+export function validClaims (token: string, verifier: Verifier, options: ResolvedOptions, now: number, idle = 0): SessionClaims {
   let decoded: ReturnType<Verifier>
   try {
     decoded = verifier(token)
-  } catch (error) {
-    throw refusal(error)
+  } catch {
+    // fast-jwt and node:crypto throw on some malformed input; none of that may become a 500.
+    throw new InvalidTokenError()
   }
   if (KEY_REFERENCE_HEADERS.some((name) => name in decoded.header) || !isJwtType(decoded.header.typ)) throw new InvalidTokenError()
-  return checkClaims(decoded.payload, options, Math.floor(now / 1000))
+  return checkClaims(decoded.payload, options, now, idle)
 }

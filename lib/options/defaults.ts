@@ -15,8 +15,8 @@ type Assert<T extends true> = T
 /** The plugin's options. */
 export const PLUGIN_OPTIONS = [
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
-  'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'storeTimeout', 'routes', 'cacheSize',
-  'loginThrottle', 'cookie', 'compat', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout'
+  'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'renewGrace', 'idleTimeout', 'storeTimeout', 'routes',
+  'cacheSize', 'loginThrottle', 'cookie', 'compat', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout', 'onReuse'
 ] as const satisfies ReadonlyArray<keyof JwtSessionOptions>
 
 /** The routes the plugin can register, in the order of `RoutesOptions`. */
@@ -77,6 +77,10 @@ export const DEFAULTS = Object.freeze({
   maxSessionAge: '7d',
   /** Seconds of leeway for `exp`, `nbf` and `iat`. */
   clockTolerance: 5,
+  /** Seconds a renewed-away token stays valid after its first renewal. */
+  renewGrace: 10,
+  /** How long after `exp` an expired token may still be renewed: not at all. */
+  idleTimeout: false,
   /** Milliseconds. */
   storeTimeout: 2000,
   cacheSize: 10_000,
@@ -95,6 +99,8 @@ export const DEFAULTS = Object.freeze({
   expiresIn: JwtSessionOptions['expiresIn']
   maxSessionAge: JwtSessionOptions['maxSessionAge']
   clockTolerance: JwtSessionOptions['clockTolerance']
+  renewGrace: JwtSessionOptions['renewGrace']
+  idleTimeout: JwtSessionOptions['idleTimeout']
   storeTimeout: JwtSessionOptions['storeTimeout']
   cacheSize: JwtSessionOptions['cacheSize']
   routes: Readonly<Record<typeof ROUTE_NAMES[number], string>>

@@ -24,12 +24,21 @@ function resolveCompat (compat: unknown): 'plone' | undefined {
   return compat
 }
 
+/** Every method a revocation store has. */
+const STORE_METHODS = ['session', 'subject', 'renew', 'end', 'endSubject'] as const satisfies ReadonlyArray<keyof RevocationStore>
+
 function resolveStore (store: unknown): RevocationStore | undefined {
   if (store === undefined) return undefined
-  if (!isPlainObject(store) || typeof store.revoke !== 'function' || typeof store.cutoff !== 'function') {
-    fail('revocationStore must have revoke() and cutoff() methods')
+  if (!isPlainObject(store) || !STORE_METHODS.every((method) => typeof store[method] === 'function')) {
+    fail(`revocationStore must have the methods ${STORE_METHODS.map((method) => `${method}()`).join(', ')}`)
   }
   return store as unknown as RevocationStore
+}
+
+/** Whole seconds, 0 allowed: `renewGrace`. */
+function seconds (name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(`${name} must be a whole number of seconds, 0 or more`)
+  return value
 }
 
 /**
@@ -82,6 +91,8 @@ export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOpti
     credentialsSchema: credentialsSchema as TSchema,
     loadUser: optionalFunction<ResolvedOptions['loadUser']>('loadUser', options.loadUser),
     revocationStore,
+    renewGrace: seconds('renewGrace', options.renewGrace ?? DEFAULTS.renewGrace),
+    idleTimeout: (options.idleTimeout ?? DEFAULTS.idleTimeout) === false ? 0 : toSeconds('idleTimeout', options.idleTimeout),
     storeTimeout: wholeNumber('storeTimeout', options.storeTimeout ?? DEFAULTS.storeTimeout, 1, 'a positive whole number of milliseconds'),
     cacheSize: wholeNumber('cacheSize', options.cacheSize ?? DEFAULTS.cacheSize, 0, 'a whole number of tokens, 0 or more'),
     routes,

@@ -67,6 +67,10 @@ export interface ResolvedOptions {
   readonly credentialsSchema: TSchema
   readonly loadUser: ((claims: SessionClaims, request: FastifyRequest) => Promise<SessionUser | null>) | undefined
   readonly revocationStore: RevocationStore | undefined
+  /** Seconds a renewed-away token stays valid; 0 for none. */
+  readonly renewGrace: number
+  /** Seconds after `exp` an expired token may still be renewed; 0 for none. */
+  readonly idleTimeout: number
   /** Milliseconds. */
   readonly storeTimeout: number
   /** Verified tokens kept; 0 for none. */

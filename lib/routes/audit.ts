@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify'
-import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent } from '../types'
+import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent } from '../types'
 
 /**
- * What the routes report: a log line at a level that fits (failures at warn, renewals at
- * debug, nothing on `authenticate`), then the host's audit hook. Neither ever sees a password
+ * What the routes report: a log line at a level that fits (failures and replays at warn,
+ * renewals at debug, nothing on `authenticate`), then the host's audit hook. Neither ever sees a password
  * or a token, and the log line leaves out the login name too: people type passwords into it.
  */
 export interface Audit {
@@ -11,6 +11,7 @@ export interface Audit {
   loginFailed (request: FastifyRequest, event: LoginFailedEvent): Promise<void>
   renew (request: FastifyRequest, event: RenewEvent): Promise<void>
   logout (request: FastifyRequest, event: LogoutEvent): Promise<void>
+  reuse (request: FastifyRequest, event: ReuseEvent): Promise<void>
 }
 
 /** Calls a host's audit hook; one that throws is logged, and the request goes on as decided. */
@@ -41,6 +42,10 @@ export function createAudit (hooks: Readonly<AuditHooks>): Audit {
     async logout (request: FastifyRequest, event: LogoutEvent) {
       request.log.info({ sub: event.sub, sid: event.sid, all: event.all }, 'fastify-jwt-session: logged out')
       await report(hooks.onLogout, 'onLogout', request, event)
+    },
+    async reuse (request: FastifyRequest, event: ReuseEvent) {
+      request.log.warn({ sub: event.sub, sid: event.sid, jti: event.jti }, 'fastify-jwt-session: a retired token was renewed after the grace; the session is revoked')
+      await report(hooks.onReuse, 'onReuse', request, event)
     }
   })
 }

@@ -39,13 +39,14 @@ export async function callHost<T> (call: () => Promise<T>): Promise<T> {
 
 /**
  * The answer that hands a token over: in the body, or in cookie mode to a browser, in the
- * cookie, with only the CSRF token in the body. Never cached. A login in cookie mode always answers the
- * cookie way; a renewal answers the way the old token came.
+ * cookie, with only the CSRF token in the body. Never cached. A login in cookie mode always
+ * answers the cookie way; a renewal answers the way the old token came. The cookie is kept
+ * `idleTimeout` seconds past the token's `exp`, for the browser to renew it with.
  */
-export function handOver (cookie: CookieTransport | undefined, reply: FastifyReply, issued: IssuedToken, inCookie: boolean): { token: string } | { csrfToken: string } {
+export function handOver (cookie: CookieTransport | undefined, reply: FastifyReply, issued: IssuedToken, inCookie: boolean, idleTimeout: number): { token: string } | { csrfToken: string } {
   // A token (or a CSRF token) is a credential: no cache may keep it (RFC 6749 §5.1).
   reply.header('cache-control', 'no-store')
   if (cookie === undefined || !inCookie) return { token: issued.token }
-  cookie.set(reply, issued.token, issued.claims.exp)
+  cookie.set(reply, issued.token, issued.claims.exp + idleTimeout)
   return { csrfToken: issued.claims.csrf as string }
 }

@@ -46,6 +46,6 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
     }
     const { sub, sid, jti } = issued.claims
     await audit.login(request, { sub, sid, jti })
-    return handOver(cookie, reply, issued, true)
+    return handOver(cookie, reply, issued, true, options.idleTimeout)
   })
 }

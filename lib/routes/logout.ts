@@ -4,14 +4,14 @@ import { TAGS, type RouteContext } from './context'
 import { BearerHeaders, LogoutBody, errorResponses } from './schemas'
 import { strictValidatorCompiler } from './validation'
 
-/** `POST /@logout`: ends the session, or with `{ "all": true }` every session of the user. */
+/** `POST /@logout`: ends the session for good, or with `{ "all": true }` every session of the user. */
 export function registerLogout (fastify: FastifyInstance, path: string, context: RouteContext): void {
   const { revocations, authenticator, audit, cookie } = context
   fastify.post(path, {
     onRequest: cookie === undefined ? authenticator.hook : clearingRefusedCookie(authenticator.hook, cookie),
     validatorCompiler: strictValidatorCompiler(true),
     schema: {
-      summary: 'Log out: revoke this token, or with { "all": true } every token of this user',
+      summary: 'Log out: end this session, or with { "all": true } every session of this user',
       tags: TAGS,
       headers: BearerHeaders,
       body: LogoutBody,
@@ -21,7 +21,7 @@ export function registerLogout (fastify: FastifyInstance, path: string, context:
   }, async (request, reply) => {
     const claims = request.user
     const all = (request.body as { all?: boolean } | undefined)?.all === true
-    await (all ? revocations.revokeSubject(claims.sub) : revocations.revokeSession(claims))
+    await (all ? revocations.endSubject(claims.sub) : revocations.end(claims))
     cookie?.clear(reply)
     await audit.logout(request, { sub: claims.sub, sid: claims.sid, all })
     return reply.code(204).send()

@@ -1,17 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { RevokedTokenError, SessionTooOldError } from '../errors'
+import { ExpiredTokenError, RevokedTokenError, SessionTooOldError } from '../errors'
 import { userFromClaims } from '../jwt/claims'
+import { createRenewalCheck } from '../http/renewal'
 import { callHost, handOver, TAGS, type RouteContext } from './context'
 import { BearerHeaders, SessionResponse, TokenResponse, errorResponses } from './schemas'
 import { strictValidatorCompiler } from './validation'
 
-/** `POST /@login-renew`: a fresh token of the same session for a valid one, which is retired. */
+/**
+ * `POST /@login-renew`: a token of the session's next generation for a valid one (or one
+ * expired less than `idleTimeout` ago). The store records the renewal after `loadUser`, so a
+ * logout that answered first always wins; a retired token renewed after the grace is a
+ * replay, and ends the session.
+ */
 export function registerRenew (fastify: FastifyInstance, path: string, context: RouteContext): void {
-  const { options, tokens, revocations, authenticator, audit, cookie } = context
-  const { loadUser, maxSessionAge } = options
+  const { options, tokens, revocations, audit, cookie } = context
+  const { loadUser, maxSessionAge, clockTolerance, idleTimeout } = options
   const hasStore = options.revocationStore !== undefined
   fastify.post(path, {
-    onRequest: authenticator.hook,
+    onRequest: createRenewalCheck(tokens, revocations, cookie),
     validatorCompiler: strictValidatorCompiler(),
     schema: {
       summary: 'Renew: exchange a valid token for a fresh one of the same session',
@@ -26,13 +32,21 @@ export function registerRenew (fastify: FastifyInstance, path: string, context: 
     const user = loadUser === undefined ? userFromClaims(claims) : await callHost(() => loadUser(claims, request))
     if (user === null || user === undefined) {
       // The host ended the session: its other tokens go too, where a store can record it.
-      if (hasStore) await revocations.revokeSession(claims)
+      if (hasStore) await revocations.end(claims)
       throw new RevokedTokenError()
     }
-    const issued = await callHost(async () => tokens.sign(user, claims))
-    // With a store the old token is retired atomically: of two renewals of one token, one wins.
-    if (hasStore && !await revocations.revokeToken(claims)) throw new RevokedTokenError()
+    // However long `loadUser` took, the token must still be renewable now: a logout's entry
+    // is kept only until no token it blocks can be renewed, and must not be outlived.
+    if (Date.now() > (claims.exp + clockTolerance + idleTimeout) * 1000) throw new ExpiredTokenError()
+    const outcome = await revocations.renew(claims)
+    if (outcome === 'ended') throw new RevokedTokenError()
+    if (outcome === 'replayed') {
+      await revocations.end(claims)
+      await audit.reuse(request, { sub: claims.sub, sid: claims.sid, jti: claims.jti })
+      throw new RevokedTokenError()
+    }
+    const issued = await callHost(async () => tokens.sign(user, { ...claims, gen: claims.gen + 1 }))
     await audit.renew(request, { sub: issued.claims.sub, sid: claims.sid, jti: issued.claims.jti, previousJti: claims.jti })
-    return handOver(cookie, reply, issued, request.headers.authorization === undefined)
+    return handOver(cookie, reply, issued, request.headers.authorization === undefined, idleTimeout)
   })
 }

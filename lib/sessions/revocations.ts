@@ -1,81 +1,118 @@
 import { LogoutUnsupportedError, RevokedTokenError, StoreUnavailableError } from '../errors'
+import { microClock } from '../jwt/clock'
 import type { VerifiedToken } from '../jwt/token-service'
 import type { ResolvedOptions } from '../options/resolved'
 import type { RevocationStore, SessionClaims } from '../types'
-import { revocationKey } from './revocation-keys'
+import { judge, sessionRecord, subjectCutoff } from './records'
 import { callStore, isThenable, withTimeout } from './store-calls'
 
 /**
- * The plugin's side of the revocation store: what to revoke, and the fail-closed rules.
- * Without a store nothing is revoked, and every revoke rejects with 501.
+ * How a renewal went at the store: `renewed` (this call advanced the session, or another did
+ * within the grace: sign the next generation), `ended` (the session was logged out) or
+ * `replayed` (a retired token renewed after the grace: someone else holds a copy).
+ */
+export type RenewalOutcome = 'renewed' | 'ended' | 'replayed'
+
+/**
+ * The plugin's side of the revocation store: sessions as the unit of revocation, and the
+ * fail-closed rules. Without a store nothing is revoked, every revoke rejects with 501, and
+ * a renewal retires nothing.
  */
 export interface Revocations {
-  /** Throws (or rejects with) the documented error when the token is revoked or the store fails. */
+  /** For `authenticate`: throws (or rejects with) the documented error when the token is refused or the store fails. */
   check (token: VerifiedToken): void | Promise<void>
-  /** Revokes one token; answers `false` when it was revoked already (another renewal won). */
-  revokeToken (claims: SessionClaims): Promise<boolean>
-  /** Revokes every token of the token's session issued until now. */
-  revokeSession (claims: SessionClaims): Promise<void>
-  /** Revokes every token of `sub` issued until now. */
-  revokeSubject (sub: string): Promise<void>
-}
-
-/** Revoked when a key's cut-off reaches the token's `iat`; an answer that is not a number fails closed. */
-function judge (cutoff: number | undefined | null, iat: number): void {
-  if (cutoff === undefined || cutoff === null) return
-  if (typeof cutoff !== 'number' || Number.isNaN(cutoff)) {
-    throw new StoreUnavailableError({ cause: new TypeError(`the store answered ${typeof cutoff} for a cut-off`) })
-  }
-  if (cutoff >= iat) throw new RevokedTokenError()
+  /** For a renewal, before `loadUser`: as `check`, but a retired generation is left to {@link Revocations.renew}. */
+  checkRenewable (claims: SessionClaims): Promise<void>
+  /** Records the renewal of `claims` at the store and says what came of it. */
+  renew (claims: SessionClaims): Promise<RenewalOutcome>
+  /** Ends the token's session: every token of its `sid`. */
+  end (claims: SessionClaims): Promise<void>
+  /** Ends every session of `sub` logged in until now. */
+  endSubject (sub: string): Promise<void>
 }
 
 const cannotRevoke = async (): Promise<never> => { throw new LogoutUnsupportedError() }
 
-/** Without a store nothing is revoked, and nothing can be. */
+/** Without a store nothing is revoked, and nothing can be; a renewal retires nothing. */
 const WITHOUT_STORE: Revocations = Object.freeze({
   check: () => undefined,
-  revokeToken: cannotRevoke,
-  revokeSession: cannotRevoke,
-  revokeSubject: cannotRevoke
+  checkRenewable: async () => {},
+  renew: async () => 'renewed' as const,
+  end: cannotRevoke,
+  endSubject: cannotRevoke
 })
 
-/** Binds the plugin's revocation rules to the configured store, if any. */
+/** Ignores a rejection that nobody else will wait for, once the request has failed already. */
+const ignore = (): void => {}
+
+/** Binds the plugin's session rules to the configured store, if any. */
 export function createRevocations (options: ResolvedOptions): Revocations {
-  const { revocationStore, storeTimeout, clockTolerance, expiresIn } = options
+  const { revocationStore, storeTimeout, clockTolerance, expiresIn, maxSessionAge, renewGrace, idleTimeout } = options
   if (revocationStore === undefined) return WITHOUT_STORE
   const store: RevocationStore = revocationStore
+  const graceUs = renewGrace * 1_000_000
+  // Past a token's `exp`, how long it can still be used or renewed, or stand within the grace.
+  const afterExp = idleTimeout + renewGrace + clockTolerance
 
-  async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
-    const revoked = await callStore(() => store.revoke(key, cutoff, expiresAt), storeTimeout)
-    if (typeof revoked !== 'boolean') {
-      throw new StoreUnavailableError({ cause: new TypeError(`the store's revoke() answered ${typeof revoked}, not a boolean`) })
-    }
-    return revoked
+  /** When a session's entry may go: no token of it can be used or renewed after that (seconds). */
+  function sessionExpiry (authTime: number): number {
+    return Math.ceil(Math.min(Date.now() / 1000 + expiresIn, authTime + maxSessionAge) + afterExp)
   }
 
-  /** Revokes, under `key`, every token issued until now (or until `notBefore`, if later). */
-  async function revokeIssuedUntilNow (key: string, notBefore: number): Promise<void> {
-    const cutoff = Math.max(Math.floor(Date.now() / 1000), notBefore)
-    // The entry is needed until the last token it blocks has expired, leeway included.
-    await revoke(key, cutoff, cutoff + expiresIn + clockTolerance)
+  /** The answers to a session and a subject lookup, waited for together (bounded by the timeout). */
+  function settle (pending: unknown): unknown {
+    return isThenable(pending) ? withTimeout(pending, storeTimeout) : pending
+  }
+
+  /**
+   * Asks the store about the token's session and user, both at once; judged at once when the
+   * store answers at once. `grace` (µs): see `judge`; undefined for a renewal.
+   */
+  function ask (claims: SessionClaims, grace: number | undefined): void | Promise<void> {
+    let record: ReturnType<RevocationStore['session']>
+    let cutoff: ReturnType<RevocationStore['subject']>
+    try {
+      record = store.session(claims.sid)
+    } catch (cause) {
+      throw new StoreUnavailableError({ cause })
+    }
+    try {
+      cutoff = store.subject(claims.sub)
+    } catch (cause) {
+      if (isThenable(record)) record.then(ignore, ignore)
+      throw new StoreUnavailableError({ cause })
+    }
+    // A synchronous store (the memory store, the Redis mirror) costs no closure, promise or timer.
+    if (!isThenable(record) && !isThenable(cutoff)) return judge(record, cutoff, claims, grace)
+    return Promise.all([settle(record), settle(cutoff)]).then(([session, latest]) => judge(session, latest, claims, grace))
   }
 
   return Object.freeze({
-    // On every request: a synchronous store (the memory store, the Redis mirror) costs no
-    // closure, no promise and no timer here.
-    check (token: VerifiedToken): void | Promise<void> {
-      let cutoff: ReturnType<RevocationStore['cutoff']>
-      try {
-        cutoff = store.cutoff(token.revocationKeys)
-      } catch (cause) {
-        throw new StoreUnavailableError({ cause })
-      }
-      const iat = token.claims.iat
-      if (!isThenable(cutoff)) return judge(cutoff, iat)
-      return withTimeout(cutoff, storeTimeout).then((value) => judge(value, iat))
+    check: (token: VerifiedToken) => ask(token.claims, graceUs),
+    async checkRenewable (claims: SessionClaims) {
+      await ask(claims, undefined)
     },
-    revokeToken: (claims: SessionClaims) => revoke(revocationKey('jti', claims.jti), claims.iat, claims.exp + clockTolerance),
-    revokeSession: (claims: SessionClaims) => revokeIssuedUntilNow(revocationKey('sid', claims.sid), claims.iat),
-    revokeSubject: (sub: string) => revokeIssuedUntilNow(revocationKey('sub', sub), 0)
+    async renew (claims: SessionClaims): Promise<RenewalOutcome> {
+      const at = microClock()
+      const record = sessionRecord(await callStore(() => store.renew(claims.sid, claims.gen, at, sessionExpiry(claims.auth_time)), storeTimeout))
+      if (record === undefined || (!record.ended && record.generation <= claims.gen)) {
+        throw new StoreUnavailableError({ cause: new TypeError('the store\'s renew() did not advance the session') })
+      }
+      if (record.ended) return 'ended'
+      if (record.generation !== claims.gen + 1 || (record.renewedAt !== at && at - record.renewedAt >= graceUs)) return 'replayed'
+      // A logout of every session may have come while `loadUser` ran: the token about to be
+      // signed carries the old login time, and the cut-off's entry is sized for tokens issued
+      // before it, so the renewal is refused rather than outlive it.
+      const latest = subjectCutoff(await callStore(() => store.subject(claims.sub), storeTimeout))
+      if (latest !== undefined && claims.auth_us <= latest) throw new RevokedTokenError()
+      return 'renewed'
+    },
+    async end (claims: SessionClaims) {
+      await callStore(() => store.end(claims.sid, sessionExpiry(claims.auth_time)), storeTimeout)
+    },
+    async endSubject (sub: string) {
+      const cutoff = microClock()
+      await callStore(() => store.endSubject(sub, cutoff, Math.ceil(Date.now() / 1000 + expiresIn + afterExp)), storeTimeout)
+    }
   })
 }

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { Redis } from 'ioredis'
 import jwtAuth, {
   jwtAuth as named, memoryStore, redisStore, InvalidTokenError, KeysUnavailableError, OptionError,
-  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationStore, type SessionClaims, type SessionUser
+  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationStore, type ReuseEvent, type SessionClaims, type SessionRecord, type SessionUser
 } from 'fastify-jwt-session'
 
 declare module 'fastify-jwt-session' {
@@ -164,11 +164,22 @@ describe('stores and errors', () => {
     expect(redisStore({ client: new Redis({ lazyConnect: true }), mode: 'cache' })).type.toRaiseError()
   })
 
-  test('a store is two methods, synchronous or not', () => {
-    expect<RevocationStore>().type.toBeAssignableFrom({ revoke: () => true, cutoff: () => undefined })
-    expect<RevocationStore>().type.toBeAssignableFrom({ revoke: async () => true, cutoff: async () => 12 })
-    expect<RevocationStore>().type.not.toBeAssignableFrom({ revoke: () => true })
+  test('a store is five methods, synchronous or not', () => {
+    const record = { generation: 1, renewedAt: 1, ended: false }
+    expect<RevocationStore>().type.toBeAssignableFrom({ session: () => undefined, subject: () => null, renew: () => record, end: () => {}, endSubject: () => {} })
+    expect<RevocationStore>().type.toBeAssignableFrom({ session: async () => record, subject: async () => 12, renew: async () => record, end: async () => {}, endSubject: async () => {} })
+    expect<RevocationStore>().type.not.toBeAssignableFrom({ revoke: () => true, cutoff: () => undefined })
+    expect<RevocationStore>().type.not.toBeAssignableFrom({ session: () => undefined, subject: () => null, renew: () => true, end: () => {}, endSubject: () => {} })
     expect(memoryStore({ maxEntries: 10 }).size).type.toBe<number>()
+    expect(memoryStore().session('sid')).type.toBe<SessionRecord | undefined>()
+  })
+
+  test('session options and the onReuse hook', () => {
+    expect(app.register(jwtAuth, { secret: 's', renewGrace: 0, idleTimeout: '8h', onReuse: (event) => { expect(event).type.toBe<ReuseEvent>() } })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 's', idleTimeout: false })).type.not.toRaiseError()
+    expect(app.register(jwtAuth, { secret: 's', renewGrace: '10s' })).type.toRaiseError()
+    expect<SessionClaims['gen']>().type.toBe<number>()
+    expect<SessionClaims['auth_us']>().type.toBe<number>()
   })
 
   test('errors are constructors callers can narrow on', () => {

@@ -1,13 +1,18 @@
-import type { RedisClient } from '../../types'
-import { memoryStore } from '../memory/store'
-import { parseCutoff } from './values'
+import type { RedisClient, SessionRecord } from '../../types'
+import { SessionTables } from '../memory/tables'
+import { parseCutoff, parseSession } from './values'
 
-/** A copy of the revocations in Redis, kept in this process and current through pub/sub. */
+/** What a Redis key holds: a session (`s`) or a user (`u`). */
+export type Kind = 's' | 'u'
+
+/** A copy of the sessions' state in Redis, kept in this process and current through pub/sub. */
 export interface RedisMirror {
-  /** The largest cut-off among `keys`; throws while the copy cannot be trusted. */
-  cutoff (keys: readonly string[]): number | undefined
-  /** Records a revocation this process made, without waiting for its echo. */
-  record (key: string, cutoff: number, expiresAt: number): void
+  /** The session's record; throws while the copy cannot be trusted. */
+  session (sid: string): SessionRecord | undefined
+  /** The user's cut-off; throws while the copy cannot be trusted. */
+  subject (sub: string): number | undefined
+  /** Records a value this process wrote, without waiting for its echo. */
+  apply (kind: Kind, id: string, value: string, expiresAt: number): void
   /** Resolves once the copy is loaded and subscribed. */
   ready (): Promise<void>
   /** Stops the subscription (its own connection); the host's client is left alone. */
@@ -24,35 +29,52 @@ function globEscape (prefix: string): string {
   return prefix.replace(/[*?[\]\\]/g, (character) => `\\${character}`)
 }
 
-/** A pub/sub message `[key, cutoff, expiresAt]`, or undefined when it is not one. */
-function parseMessage (message: string): [string, number, number] | undefined {
+/** A pub/sub message `[kind, id, value, expiresAt]`, or undefined when it is not one. */
+function parseMessage (message: string): [Kind, string, string, number] | undefined {
   try {
     const value: unknown = JSON.parse(message)
-    if (Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' &&
-      Number.isFinite(value[1]) && Number.isFinite(value[2])) return value as [string, number, number]
+    if (Array.isArray(value) && value.length === 4 && (value[0] === 's' || value[0] === 'u') &&
+      typeof value[1] === 'string' && typeof value[2] === 'string' && Number.isFinite(value[3])) return value as [Kind, string, string, number]
   } catch {}
   return undefined
 }
 
+const seconds = (): number => Math.floor(Date.now() / 1000)
+
 /**
- * Starts a mirror: subscribes first on a connection of its own, then loads every revocation
- * under `prefix`, so that nothing published during the load is missed (applying one twice
- * changes nothing: a cut-off only grows). Whenever the subscription drops, the copy is
- * distrusted (`cutoff` throws, so requests get 503) until it is subscribed and loaded again.
+ * Starts a mirror: subscribes first on a connection of its own, then loads the session and
+ * user keys under `prefix` (and no other), so that nothing published during the load is
+ * missed: applying a value twice, or an older one after a newer, changes nothing (an end
+ * stays, a generation and a cut-off only grow). Whenever the subscription drops, the copy is
+ * distrusted (reads throw, so requests get 503) until it is subscribed and loaded again.
  */
 export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number): RedisMirror {
-  const entries = memoryStore({ maxEntries })
+  const tables = new SessionTables(maxEntries)
   const subscriber = client.duplicate()
   let inSync = false
-  let generation = 0
+  let attempts = 0
   let retry: NodeJS.Timeout | undefined
   let markReady!: () => void
   const readiness = new Promise<void>((resolve) => { markReady = resolve })
 
-  async function load (): Promise<void> {
+  function apply (kind: Kind, id: string, value: string, expiresAt: number): void {
+    const now = seconds()
+    if (kind === 'u') {
+      const old = tables.subjectEntry(id)
+      tables.setSubject(id, Math.max(parseCutoff(value), old?.cutoff ?? 0), Math.max(expiresAt, old?.expiresAt ?? 0), now)
+      return
+    }
+    const record = parseSession(value)
+    const current = tables.session(id)
+    if (current !== undefined && (current.ended || (!record.ended && current.generation >= record.generation))) return
+    tables.setSession(id, record, Math.max(expiresAt, tables.sessionExpiry(id)), now)
+  }
+
+  async function load (kind: Kind): Promise<void> {
+    const keyPrefix = `${prefix}${kind}:`
     let cursor = '0'
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', SCAN_COUNT)
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${globEscape(keyPrefix)}*`, 'COUNT', SCAN_COUNT)
       cursor = next
       const pipeline = client.pipeline()
       for (const key of keys) pipeline.get(key).call('EXPIRETIME', key)
@@ -62,46 +84,45 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
         const value = (replies[2 * index] as [Error | null, unknown])[1]
         const expiresAt = (replies[2 * index + 1] as [Error | null, number])[1]
         // As in lookup mode: a key of another type is not ours and is read past (its GET fails);
-        // a string is a revocation, kept forever if something stored it with no expiry.
-        if (typeof value === 'string') {
-          entries.revoke(key.slice(prefix.length), parseCutoff(value), expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
-        }
+        // a string is kept forever if something stored it with no expiry.
+        if (typeof value === 'string') apply(kind, key.slice(keyPrefix.length), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
       })
     } while (cursor !== '0')
   }
 
   /** Distrusts the copy; a load under way when this happens is not trusted either. */
   function distrust (): void {
-    generation++
+    attempts++
     inSync = false
   }
 
   async function resync (): Promise<void> {
     distrust()
-    const attempt = generation
+    const attempt = attempts
     clearTimeout(retry)
     try {
       await subscriber.subscribe(channel)
-      await load()
-      if (attempt !== generation) return
+      await load('s')
+      await load('u')
+      if (attempt !== attempts) return
       inSync = true
       markReady()
     } catch {
-      if (attempt === generation) retry = setTimeout(() => { void resync() }, RETRY_DELAY).unref()
+      if (attempt === attempts) retry = setTimeout(() => { void resync() }, RETRY_DELAY).unref()
     }
   }
 
   subscriber.on('message', (_channel: string, message: string) => {
-    const revocation = parseMessage(message)
-    if (revocation === undefined) {
+    const change = parseMessage(message)
+    if (change === undefined) {
       // Something else publishes on our channel: the copy may have missed a real message.
       void resync()
       return
     }
     try {
-      entries.revoke(...revocation)
+      apply(...change)
     } catch {
-      // The copy is full of live revocations: it cannot hold this one, so it cannot be trusted.
+      // The copy is full of live entries: it cannot hold this one, so it cannot be trusted.
       distrust()
     }
   })
@@ -120,14 +141,21 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   // A duplicate of a lazyConnect client waits for a first command; a subscriber must connect now.
   if (subscriber.status === 'wait') subscriber.connect().catch(() => {})
 
+  /** Throws while the copy cannot be trusted. */
+  function trusted (): void {
+    if (!inSync) throw new Error('the revocation mirror is not in sync with Redis')
+  }
+
   return {
-    cutoff (keys) {
-      if (!inSync) throw new Error('the revocation mirror is not in sync with Redis')
-      return entries.cutoff(keys)
+    session (sid) {
+      trusted()
+      return tables.session(sid)
     },
-    record (key, cutoff, expiresAt) {
-      entries.revoke(key, cutoff, expiresAt)
+    subject (sub) {
+      trusted()
+      return tables.subject(sub)
     },
+    apply,
     ready: async () => await readiness,
     close
   }

@@ -2,35 +2,19 @@ import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../optio
 import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
 import type { RedisStore, RedisStoreOptions } from '../../types'
 import { redisAttempts } from './attempts'
-import { startRedisMirror } from './mirror'
-import { largestCutoff } from './values'
 import { checkRedisClient } from './client'
+import { startRedisMirror } from './mirror'
+import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
+import { ENDED_VALUE, parseCutoff, parseSession } from './values'
 
 /**
- * Revokes atomically, in one script: of two renewals of one token on two instances, only
- * the first gets 1. Nothing is written for tokens that have expired already; every key gets
- * an absolute expiry (never none), the later of the old and the new one. Then the revocation
- * is published, for every mirror. KEYS[1] the key; ARGV: cutoff, expiresAt, channel, bare key.
- */
-const REVOKE_SCRIPT = `
-local cutoff = tonumber(ARGV[1])
-local expiresAt = tonumber(ARGV[2])
-if expiresAt <= tonumber(redis.call('TIME')[1]) then return 1 end
-local current = tonumber(redis.call('GET', KEYS[1]) or '')
-if current ~= nil and current >= cutoff then return 0 end
-local previous = redis.call('EXPIRETIME', KEYS[1])
-if previous > expiresAt then expiresAt = previous end
-redis.call('SET', KEYS[1], ARGV[1], 'EXAT', expiresAt)
-redis.call('PUBLISH', ARGV[3], cjson.encode({ ARGV[4], cutoff, expiresAt }))
-return 1
-`
-
-/**
- * A revocation store in Redis, for many instances and for the services downstream.
- * It takes an ioredis client the host owns (the one `@fastify/redis` decorates) and never
- * closes it. In `mirror` mode (the default) each process keeps a copy of the revocations,
+ * A revocation store in Redis, for many instances and for the services downstream: one key
+ * per session renewed or ended (`<prefix>s:<sid>`), one per user logged out everywhere
+ * (`<prefix>u:<sub>`), each written by one atomic script and expiring once no token it
+ * concerns can be used. It takes an ioredis client the host owns (the one `@fastify/redis`
+ * decorates) and never closes it. In `mirror` mode (the default) each process keeps a copy,
  * current through pub/sub, so `authenticate` answers from memory; in `lookup` mode each
- * request reads Redis once.
+ * request reads Redis.
  *
  * @example
  * ```ts
@@ -47,20 +31,37 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   if (mode !== 'mirror' && mode !== 'lookup') fail("redisStore mode must be 'mirror' or 'lookup'")
   const maxEntries = wholeNumber('redisStore maxEntries', options.maxEntries ?? DEFAULTS.redisStore.maxEntries, 1, 'a positive whole number')
   const channel = `${prefix}revoked`
+  const sessionKey = `${prefix}s:`
+  const subjectKey = `${prefix}u:`
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 
-  async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
-    const revoked = await client.eval(REVOKE_SCRIPT, 1, prefix + key, cutoff, expiresAt, channel, key) === 1
-    // This process sees its own revocation at once, not when the echo arrives.
-    mirror?.record(key, cutoff, expiresAt)
-    return revoked
+  /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
+  async function read (key: string): Promise<string | null> {
+    const [value] = await client.mget([key])
+    return value as string | null
   }
 
   return {
-    revoke,
-    cutoff: mirror === undefined
-      ? async (keys) => largestCutoff(await client.mget(keys.map((key) => prefix + key)))
-      : (keys) => mirror.cutoff(keys),
+    session: mirror === undefined
+      ? async (sid) => { const value = await read(sessionKey + sid); return value === null ? undefined : parseSession(value) }
+      : (sid) => mirror.session(sid),
+    subject: mirror === undefined
+      ? async (sub) => { const value = await read(subjectKey + sub); return value === null ? undefined : parseCutoff(value) }
+      : (sub) => mirror.subject(sub),
+    async renew (sid, generation, at, expiresAt) {
+      const value = String(await client.eval(RENEW_SCRIPT, 1, sessionKey + sid, generation, String(at), expiresAt, channel, sid))
+      // This process sees its own writes at once, not when the echo arrives.
+      mirror?.apply('s', sid, value, expiresAt)
+      return parseSession(value)
+    },
+    async end (sid, expiresAt) {
+      await client.eval(END_SCRIPT, 1, sessionKey + sid, expiresAt, channel, sid, ENDED_VALUE)
+      mirror?.apply('s', sid, ENDED_VALUE, expiresAt)
+    },
+    async endSubject (sub, cutoff, expiresAt) {
+      const value = String(await client.eval(END_SUBJECT_SCRIPT, 1, subjectKey + sub, String(cutoff), expiresAt, channel, sub))
+      mirror?.apply('u', sub, value, expiresAt)
+    },
     attempts: redisAttempts(client, prefix),
     ready: async () => await mirror?.ready(),
     close: async () => await mirror?.close()

@@ -1,19 +1,29 @@
-/**
- * The cut-off a value under the store's prefix stands for. A value that is not a number was
- * not written by this store: it revokes every token its key names rather than none (fail closed).
+import type { SessionRecord } from '../../types'
+import { ENDED } from '../memory/tables'
+
+/*
+ * The values the Redis store writes, and what a value under its prefix stands for. A session
+ * key `<prefix>s:<sid>` holds `<generation>:<renewedAt>` while live, `x` once ended; a user
+ * key `<prefix>u:<sub>` holds the logout-all cut-off, in microseconds. Numbers travel as
+ * strings of digits: Lua would print a microsecond time in exponent notation.
  */
-export function parseCutoff (value: string): number {
-  const cutoff = Number(value)
-  return value !== '' && Number.isFinite(cutoff) ? cutoff : Number.MAX_SAFE_INTEGER
+
+/** The value of an ended session. */
+export const ENDED_VALUE = 'x'
+
+const LIVE_SESSION = /^(\d{1,15}):(\d{1,17})$/
+const CUTOFF = /^\d{1,17}$/
+
+/**
+ * The record a session value stands for. A value this store did not write ends the session:
+ * it refuses every token of its key rather than none (fail closed).
+ */
+export function parseSession (value: string): SessionRecord {
+  const live = LIVE_SESSION.exec(value)
+  return live === null ? ENDED : { generation: Number(live[1]), renewedAt: Number(live[2]), ended: false }
 }
 
-/** The largest cut-off among MGET's answers, or undefined when no key is set. */
-export function largestCutoff (values: ReadonlyArray<string | null>): number | undefined {
-  let largest: number | undefined
-  for (const value of values) {
-    if (value === null) continue
-    const cutoff = parseCutoff(value)
-    if (largest === undefined || cutoff > largest) largest = cutoff
-  }
-  return largest
+/** The cut-off a user value stands for; a value this store did not write refuses every token of the user. */
+export function parseCutoff (value: string): number {
+  return CUTOFF.test(value) ? Number(value) : Number.MAX_SAFE_INTEGER
 }

@@ -1,0 +1,23 @@
+/*
+ * The login and logout-all clock, in whole microseconds since the epoch. A logout of every
+ * session records a cut-off from this clock and a login records its `auth_us` from it: one
+ * clock for both, strictly increasing, makes a login that follows a logout-all in this
+ * process later than it, even within the same millisecond. It lives with the token code, the
+ * lowest layer that reads it (a login signs with it); the sessions layer reads it too.
+ */
+
+/** A wall clock stepped back further than this (µs) is followed rather than outrun. */
+const MAX_STEP_BACK = 1_000_000
+
+let last = 0
+
+/**
+ * Microseconds since the epoch, greater than any value it answered before. A wall clock
+ * stepped back by more than a second is followed instead: outrunning it would sign logins
+ * whose `auth_time` lies ahead of their `iat`, refused as invalid until the clock caught up.
+ */
+export function microClock (): number {
+  const now = Date.now() * 1000
+  last = now > last || last - now > MAX_STEP_BACK ? now : last + 1
+  return last
+}

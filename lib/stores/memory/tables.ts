@@ -1,0 +1,116 @@
+import type { SessionRecord } from '../../types'
+
+/** A live session's record, as the memory store keeps it: with the time it may be dropped (seconds). */
+class LiveSession implements SessionRecord {
+  readonly ended = false
+  constructor (readonly generation: number, readonly renewedAt: number, readonly expiresAt: number) {}
+}
+
+/** What an ended session is answered as: its generation no longer matters. */
+export const ENDED: SessionRecord = Object.freeze({ generation: 0, renewedAt: 0, ended: true })
+
+/**
+ * Seconds subtracted from an ended session's expiry, so that the number kept for it is small
+ * enough for V8 to hold in the map slot itself (a small integer) rather than as a 16-byte
+ * number on the heap: an ended session costs its key and one slot.
+ */
+const EPOCH = 1_700_000_000
+
+/** A session entry: an ended session is its expiry alone (less {@link EPOCH}); a live one, its record. */
+type SessionEntry = number | LiveSession
+
+/** A user's logout-all cut-off (microseconds) and the time it may be dropped (seconds). */
+interface SubjectEntry {
+  readonly cutoff: number
+  readonly expiresAt: number
+}
+
+const sessionExpiry = (entry: SessionEntry): number => typeof entry === 'number' ? entry + EPOCH : entry.expiresAt
+const subjectExpiry = (entry: SubjectEntry): number => entry.expiresAt
+
+/** Thrown by a write that needs a new entry when the tables are full of live ones. */
+class MemoryStoreFullError extends Error {
+  override name = 'MemoryStoreFullError'
+}
+
+/**
+ * Two maps, sessions and users, bounded together by `maxEntries`, each entry dropped once its
+ * expiry (seconds) has passed. A full table refuses new keys only: reads, and writes to a key
+ * already held, never depend on free space. Shared by the memory store and the Redis mirror.
+ */
+export class SessionTables {
+  private readonly sessions = new Map<string, SessionEntry>()
+  private readonly subjects = new Map<string, SubjectEntry>()
+  private sweptAt = 0
+
+  constructor (private readonly maxEntries: number) {}
+
+  get size (): number {
+    return this.sessions.size + this.subjects.size
+  }
+
+  /** The live record of `sid`, or undefined. On every request: the clock is read only for a session it holds. */
+  session (sid: string): SessionRecord | undefined {
+    const entry = this.sessions.get(sid)
+    if (entry === undefined || sessionExpiry(entry) <= Date.now() / 1000) return undefined
+    return typeof entry === 'number' ? ENDED : entry
+  }
+
+  /** The live cut-off of `sub`, or undefined. On every request: the clock is read only for a user it holds. */
+  subject (sub: string): number | undefined {
+    const entry = this.subjects.get(sub)
+    return entry === undefined || entry.expiresAt <= Date.now() / 1000 ? undefined : entry.cutoff
+  }
+
+  /** The expiry of what `sid` holds, live or not, or 0. */
+  sessionExpiry (sid: string): number {
+    const entry = this.sessions.get(sid)
+    return entry === undefined ? 0 : sessionExpiry(entry)
+  }
+
+  /** Records `record` (or, when ended, the end) for `sid` until `expiresAt`; answers the record kept. */
+  setSession (sid: string, record: SessionRecord, expiresAt: number, now: number): SessionRecord {
+    const entry = record.ended ? expiresAt - EPOCH : new LiveSession(record.generation, record.renewedAt, expiresAt)
+    this.set(this.sessions, sid, entry, sessionExpiry, now)
+    return typeof entry === 'number' ? ENDED : entry
+  }
+
+  /** Records `cutoff` for `sub` until `expiresAt`. */
+  setSubject (sub: string, cutoff: number, expiresAt: number, now: number): void {
+    this.set(this.subjects, sub, { cutoff, expiresAt }, subjectExpiry, now)
+  }
+
+  /** The entry of `sub`, live or not. */
+  subjectEntry (sub: string): SubjectEntry | undefined {
+    return this.subjects.get(sub)
+  }
+
+  private set<V> (map: Map<string, V>, key: string, value: V, expiryOf: (value: V) => number, now: number): void {
+    // Re-added at the back, where its new expiry belongs: a map keeps insertion order, which
+    // is then roughly expiry order, and expired entries are dropped from the front.
+    if (map.delete(key)) {
+      map.set(key, value)
+      return
+    }
+    dropExpiredFront(map, expiryOf, now)
+    if (this.size >= this.maxEntries) this.sweep(now)
+    if (this.size >= this.maxEntries) throw new MemoryStoreFullError(`memoryStore holds ${this.maxEntries} live entries`)
+    map.set(key, value)
+  }
+
+  /** Drops every expired entry; at most once a second, so a full store of live entries stays cheap. */
+  private sweep (now: number): void {
+    if (now === this.sweptAt) return
+    this.sweptAt = now
+    for (const [key, value] of this.sessions) if (sessionExpiry(value) <= now) this.sessions.delete(key)
+    for (const [key, value] of this.subjects) if (value.expiresAt <= now) this.subjects.delete(key)
+  }
+}
+
+/** Drops the expired entries at the front: cheap, and it keeps the map near its live size. */
+function dropExpiredFront<V> (map: Map<string, V>, expiryOf: (value: V) => number, now: number): void {
+  for (const [key, value] of map) {
+    if (expiryOf(value) > now) return
+    map.delete(key)
+  }
+}
