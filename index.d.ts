@@ -129,10 +129,12 @@ declare namespace fastifyJwtSession {
     scan (cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', howMany: number): Promise<[cursor: string, keys: string[]]>
     /** Mirror mode: batches the loading reads. */
     pipeline (): RedisPipeline
-    /** Mirror mode: a connection of the store's own for the subscription. */
-    duplicate (): RedisSubscriber
+    /** A connection of the store's own: the mirror's subscription, and the writes that wait for replicas (`minReplicas`). */
+    duplicate (): RedisSubscriber & Pick<RedisClient, 'pipeline'>
     /** Mirror mode: the mirror stops when the host's client ends. */
     once (event: 'end', listener: () => void): unknown
+    /** The start-up check: `INFO`. */
+    call (command: string, ...args: Array<string | number>): Promise<unknown>
   }
 
   /** The pipeline of a {@link RedisClient}, as far as the mirror uses it. */
@@ -165,6 +167,14 @@ declare namespace fastifyJwtSession {
     mode?: 'mirror' | 'lookup'
     /** Mirror mode: most revocations the copy holds (1,000,000). */
     maxEntries?: number
+    /**
+     * Replicas that must hold a revocation before it is acknowledged (`WAIT`); fewer within
+     * `replicaTimeout` fail the logout or renewal with 503. Default `0`: acknowledged once the
+     * master has it.
+     */
+    minReplicas?: number
+    /** Milliseconds a revocation waits for `minReplicas` replicas (`WAIT`'s timeout). Default `1000`; keep it below `storeTimeout`. */
+    replicaTimeout?: number
   }
 
   /**

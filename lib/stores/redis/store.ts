@@ -5,6 +5,8 @@ import { redisAttempts } from './attempts'
 import { startRedisMirror } from './mirror'
 import { largestCutoff } from './values'
 import { checkRedisClient } from './client'
+import { startPreflight } from './preflight'
+import { revocationWriter } from './replication'
 
 /**
  * Revokes atomically, in one script: of two renewals of one token on two instances, only
@@ -46,11 +48,17 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   if (typeof prefix !== 'string' || prefix === '') fail('redisStore prefix must be a non-empty string')
   if (mode !== 'mirror' && mode !== 'lookup') fail("redisStore mode must be 'mirror' or 'lookup'")
   const maxEntries = wholeNumber('redisStore maxEntries', options.maxEntries ?? DEFAULTS.redisStore.maxEntries, 1, 'a positive whole number')
+  const minReplicas = wholeNumber('redisStore minReplicas', options.minReplicas ?? DEFAULTS.redisStore.minReplicas, 0, 'a whole number, 0 or more')
+  const replicaTimeout = wholeNumber('redisStore replicaTimeout', options.replicaTimeout ?? DEFAULTS.redisStore.replicaTimeout, 1, 'a positive whole number of milliseconds')
   const channel = `${prefix}revoked`
+  // Checked before anything is trusted: every call fails closed until Redis passed.
+  const gate = startPreflight(client, { keys: ['jti:', 'sid:', 'sub:', 'attempts:'].map((kind) => prefix + kind), channel, wait: minReplicas > 0 })
+  const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 
   async function revoke (key: string, cutoff: number, expiresAt: number): Promise<boolean> {
-    const revoked = await client.eval(REVOKE_SCRIPT, 1, prefix + key, cutoff, expiresAt, channel, key) === 1
+    await gate.passed
+    const revoked = await writer.eval(REVOKE_SCRIPT, 1, prefix + key, cutoff, expiresAt, channel, key) === 1
     // This process sees its own revocation at once, not when the echo arrives.
     mirror?.record(key, cutoff, expiresAt)
     return revoked
@@ -59,10 +67,10 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   return {
     revoke,
     cutoff: mirror === undefined
-      ? async (keys) => largestCutoff(await client.mget(keys.map((key) => prefix + key)))
-      : (keys) => mirror.cutoff(keys),
+      ? async (keys) => { gate.assert(); return largestCutoff(await client.mget(keys.map((key) => prefix + key))) }
+      : (keys) => { gate.assert(); return mirror.cutoff(keys) },
     attempts: redisAttempts(client, prefix),
-    ready: async () => await mirror?.ready(),
-    close: async () => await mirror?.close()
+    ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
+    close: async () => { gate.close(); writer.close(); await mirror?.close() }
   }
 }

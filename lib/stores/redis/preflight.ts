@@ -1,0 +1,185 @@
+import { OptionError, fail } from '../../options/checks'
+import type { RedisClient } from '../../types'
+import { masterNodes } from './nodes'
+
+/*
+ * Checks, before the first logout, that Redis will keep every revocation the store writes and
+ * let the store do its work. Each problem found here would otherwise show only later: an
+ * evicting Redis silently brings logged-out tokens back; a renamed EVAL, an ACL without the
+ * channel or an old Redis answer 503 on the first logout, long after a deploy looked fine.
+ */
+
+/** What the store is going to touch, for the permission check. */
+export interface PreflightTarget {
+  /** One key of each kind the store writes (`<prefix>jti:` ...): the ACL key patterns must cover them. */
+  readonly keys: readonly string[]
+  /** The pub/sub channel the store publishes on and the mirror subscribes to. */
+  readonly channel: string
+  /** Whether the store sends `WAIT` (with `minReplicas`). */
+  readonly wait: boolean
+}
+
+/** The oldest Redis the store runs on: 7.0 brought `EXPIRETIME` and `redis.acl_check_cmd`. */
+const MIN_VERSION: readonly [number, number] = [7, 0]
+
+/**
+ * Commands the store's scripts and reads run on its keys (each key of {@link PreflightTarget}),
+ * with the arguments that follow the key: the ACL reads every argument of MGET as a key.
+ */
+export const KEY_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
+  ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL']
+]
+/** Keyless commands the store runs: the scripts' clock and the mirror's load. */
+export const OTHER_COMMANDS = ['TIME', 'SCAN'] as const
+
+/**
+ * Answers, for each `[command, ...args]` of the JSON list in ARGV[1], whether the connection's
+ * user may run it: `redis.acl_check_cmd` weighs the command, its keys and its channel as the
+ * ACL would, without running anything (publishing a probe would disturb every mirror). A
+ * command Redis does not know (renamed away) counts as refused. Answers the 1-based indexes
+ * of the refused calls.
+ */
+const PERMISSIONS_SCRIPT = `
+local refused = {}
+for index, call in ipairs(cjson.decode(ARGV[1])) do
+  local known, allowed = pcall(redis.acl_check_cmd, unpack(call))
+  if not known or not allowed then table.insert(refused, index) end
+end
+return refused
+`
+
+/** An error Redis answered (ioredis' `ReplyError`), as opposed to a connection that failed. */
+export function isReplyError (error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError'
+}
+
+/** The value of `field` in an `INFO` answer, or undefined. */
+function infoField (info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim()
+}
+
+/** Refuses a Redis older than {@link MIN_VERSION}, or one that can evict keys. */
+export function checkInfo (info: string): void {
+  const version = infoField(info, 'redis_version') ?? 'unknown'
+  const [major = NaN, minor = NaN] = version.split('.').map(Number)
+  if (!(major > MIN_VERSION[0] || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1]))) {
+    fail(`redisStore needs Redis ${MIN_VERSION.join('.')} or later; this one is ${version}`)
+  }
+  const policy = infoField(info, 'maxmemory_policy') ?? 'unknown'
+  if (policy !== 'noeviction') {
+    fail(`redisStore needs maxmemory-policy noeviction; this Redis has ${policy}, which can evict revocations and bring logged-out tokens back`)
+  }
+}
+
+/** Every `[command, ...args]` the store's user must be allowed. */
+function calls (target: PreflightTarget): string[][] {
+  return [
+    ...target.keys.flatMap((key) => KEY_COMMANDS.map(([command, ...rest]) => [command, key, ...rest])),
+    ...OTHER_COMMANDS.map((command) => [command, '0']),
+    ['PUBLISH', target.channel, ''],
+    ['SUBSCRIBE', target.channel],
+    ...(target.wait ? [['WAIT', '0', '0']] : [])
+  ]
+}
+
+/** Checks one node: version, eviction policy, scripts, and every command, key and channel the store uses. */
+async function checkNode (node: RedisClient, target: PreflightTarget): Promise<void> {
+  checkInfo(String(await refusedAs(node.call('INFO'), 'INFO')))
+  const wanted = calls(target)
+  const refused = await refusedAs(node.eval(PERMISSIONS_SCRIPT, 0, JSON.stringify(wanted)), 'scripts (EVAL)')
+  if (Array.isArray(refused) && refused.length > 0) {
+    const names = refused.map((index) => (wanted[Number(index) - 1] as string[]).slice(0, 2).join(' '))
+    fail(`the Redis user of redisStore may not run ${names.join(', ')}; grant them (see the README's minimal ACL)`)
+  }
+}
+
+/** `pending`, with an error Redis answered turned into a refusal that names `what`. */
+async function refusedAs (pending: Promise<unknown>, what: string): Promise<unknown> {
+  try {
+    return await pending
+  } catch (error) {
+    // Redis quotes the start of the arguments (the script's text): the reason is enough.
+    if (isReplyError(error)) fail(`Redis refuses ${what} to redisStore: ${error.message.split(', with args')[0] as string}`)
+    throw error
+  }
+}
+
+/**
+ * Checks every master the client reaches. Rejects with an `OptionError` naming the problem
+ * when Redis answered and the answer is one the store cannot work with; rejects with the
+ * connection's own error when Redis could not be asked (the caller tries again later).
+ *
+ * @example
+ * ```ts
+ * await preflight(client, { keys: ['jwt-session:jti:'], channel: 'jwt-session:revoked', wait: false })
+ * ```
+ */
+export async function preflight (client: RedisClient, target: PreflightTarget): Promise<void> {
+  const nodes = masterNodes(client)
+  // A Cluster client that has not discovered its nodes yet: not checked, so not passed.
+  if (nodes.length === 0) throw new Error('no Redis node is reachable yet')
+  for (const node of nodes) await checkNode(node, target)
+}
+
+/** The outcome of the check the store starts with, which every store call consults. */
+export interface PreflightGate {
+  /** Resolves once Redis passed; rejects with the refusal (an `OptionError`). */
+  readonly passed: Promise<void>
+  /** Throws unless Redis passed: the refusal, or that Redis could not be checked yet. */
+  assert (): void
+  /** Stops trying again. */
+  close (): void
+}
+
+/** Wait before asking again a Redis that could not be reached, in milliseconds. */
+const RETRY_DELAY = 500
+
+/**
+ * Starts the check, and asks again every {@link RETRY_DELAY} ms while Redis cannot be reached,
+ * so that a store created before Redis is up checks it once it is. A refusal is final: the
+ * store's calls fail closed with it from then on.
+ */
+export function startPreflight (client: RedisClient, target: PreflightTarget): PreflightGate {
+  let refusal: Error | undefined
+  let done = false
+  let closed = false
+  let retry: NodeJS.Timeout | undefined
+  let settle!: (error?: Error) => void
+  const passed = new Promise<void>((resolve, reject) => {
+    settle = (error) => { if (error === undefined) resolve(); else reject(error) }
+  })
+  // Whoever awaits `passed` sees the refusal; nobody has to, so it is never unhandled.
+  passed.catch(() => {})
+
+  async function attempt (): Promise<void> {
+    try {
+      await preflight(client, target)
+      done = true
+      settle()
+    } catch (error) {
+      if (error instanceof OptionError) {
+        refusal = error
+        done = true
+        settle(error)
+      } else if (!closed) {
+        retry = setTimeout(() => { void attempt() }, RETRY_DELAY).unref()
+      }
+    }
+  }
+  void attempt()
+
+  function close (): void {
+    closed = true
+    clearTimeout(retry)
+  }
+  client.once('end', close)
+
+  return {
+    passed,
+    assert () {
+      if (refusal !== undefined) throw refusal
+      if (!done) throw new Error('Redis has not been checked yet')
+    },
+    close
+  }
+}
