@@ -62,6 +62,17 @@ export async function startReplicated (t: Teardown): Promise<{ master: RedisServ
   const master = await RedisServer.start(t, { args: ['--repl-diskless-sync-delay', '0'] })
   const replica = await RedisServer.start(t, { args: ['--replicaof', '127.0.0.1', String(master.port)] })
   const admin = await master.admin()
-  await eventually(async () => /^slave0:.*state=online/m.test(String(await admin.call('INFO', 'replication'))))
+  await replicaOnline(admin)
   return { master, replica, admin }
+}
+
+/**
+ * Resolves once the master `admin` is connected to sees its replica online and acknowledging:
+ * right after a full sync, the first WAIT was seen to take its whole timeout on Redis 7.0.
+ */
+export async function replicaOnline (admin: Redis): Promise<void> {
+  await eventually(async () => /^slave0:.*state=online/m.test(String(await admin.call('INFO', 'replication'))))
+  await admin.set('replica-warm-up', '1')
+  await eventually(async () => Number(await admin.call('WAIT', 1, 100)) === 1)
+  await admin.del('replica-warm-up')
 }
