@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { redisStore } from '../lib/index'
 import { hashTag, masterNodes } from '../lib/stores/redis/nodes'
 import { RedisClusterServers } from './redis-cluster'
-import { RedisServer, connected } from './redis-server'
+import { RedisServer } from './redis-server'
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
