@@ -217,7 +217,11 @@ declare namespace fastifyJwtSession {
   export interface RedisStore extends RevocationStore {
     /** Login attempts counted in the same Redis, so the login throttle holds across instances. */
     readonly attempts: AttemptCounter
-    /** Resolves once the mirror is loaded and subscribed (at once in lookup mode). */
+    /**
+     * Resolves once Redis passed the start-up check (eviction policy, version, scripts, ACL)
+     * and, in mirror mode, the copy is loaded and subscribed; rejects with an `OptionError`
+     * naming the problem when Redis is refused. The plugin waits up to `storeTimeout` for it.
+     */
     ready (): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
     close (): Promise<void>
