@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { redisStore } from '../lib/index'
 import { hashTag, masterNodes } from '../lib/stores/redis/nodes'
+import { MINIMAL_ACL } from './redis-acl'
 import { RedisClusterServers } from './redis-cluster'
 import { RedisServer } from './redis-server'
 
@@ -63,6 +64,18 @@ test('on a real 3-master Redis Cluster', async (t) => {
     const refused = redisStore({ client: await cluster.ready(), mode: 'lookup' })
     t.teardown(async () => await refused.close())
     await t.rejects(refused.ready(), /this Redis has volatile-lru/)
+  })
+
+  t.test('the minimal ACL of the README, with +cluster|slots and +cluster|info, is enough for a Cluster client', async (t) => {
+    for (const node of cluster.nodes) {
+      await (await node.admin()).call('ACL', 'SETUSER', 'app', 'on', '>app-password', ...MINIMAL_ACL, '+cluster|slots', '+cluster|info')
+    }
+    const client = cluster.client({ redisOptions: { username: 'app', password: 'app-password', maxRetriesPerRequest: 1 } })
+    const store = redisStore({ client, mode: 'lookup' })
+    t.teardown(async () => await store.close())
+    await store.ready()
+    t.equal(await store.revoke('jti:acl', 1, now() + 60), true)
+    t.equal(await store.cutoff(['jti:acl']), 1)
   })
 
   t.test('minReplicas on a Cluster: the write and its WAIT go to the node of the key', async (t) => {

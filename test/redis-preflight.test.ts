@@ -2,14 +2,8 @@ import { test } from 'tap'
 import { redisStore } from '../lib/index'
 import { checkInfo } from '../lib/stores/redis/preflight'
 import { bearer, buildApp, login } from './helpers'
+import { MINIMAL_ACL } from './redis-acl'
 import { RedisServer, connected } from './redis-server'
-
-/** The README's minimal ACL for the default prefix, with `WAIT` for `minReplicas`. */
-const MINIMAL_ACL = [
-  'resetkeys', 'resetchannels', '-@all', '~jwt-session:*', '&jwt-session:revoked',
-  '+eval', '+get', '+set', '+mget', '+expiretime', '+incr', '+decr', '+pexpire', '+pttl', '+time',
-  '+scan', '+publish', '+subscribe', '+info', '+wait'
-]
 
 /** A user `app` on `server` with `rules`, and a connected client logged in as that user. */
 async function clientAs (server: RedisServer, rules: string[]): Promise<ReturnType<RedisServer['client']>> {
@@ -57,6 +51,9 @@ test('the minimal ACL of the README is enough, with minReplicas too', async (t) 
   const token = await login(app)
   t.equal((await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })).statusCode, 200)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'the renewed-away token is refused')
+  const other = await login(app, 'bob')
+  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(other) })).statusCode, 204)
+  t.equal((await app.inject({ url: '/me', headers: bearer(other) })).statusCode, 401, 'the logged-out token is refused')
   const waiting = redisStore({ client: await clientAs(server, MINIMAL_ACL), minReplicas: 1 })
   t.teardown(async () => await waiting.close())
   await t.resolves(waiting.ready(), 'WAIT is in the ACL')
