@@ -5,7 +5,7 @@ import { redisAttempts } from './attempts'
 import { startRedisMirror } from './mirror'
 import { largestCutoff } from './values'
 import { checkRedisClient } from './client'
-import { startPreflight } from './preflight'
+import { startPreflight } from './preflight-gate'
 import { revocationWriter } from './replication'
 
 /**
