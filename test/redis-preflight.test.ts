@@ -143,3 +143,28 @@ test('a store is not trusted before Redis is checked', async (t) => {
   await store.ready()
   t.equal(await store.cutoff(['jti:x']), undefined)
 })
+
+test('a Redis still loading its data is asked again, not refused', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  await connected(client)
+  let loading = 2
+  // Answers INFO as a Redis loading its AOF does: the only way to reach this branch on demand.
+  const starting = new Proxy(client, {
+    get (target, property) {
+      if (property === 'call' && loading > 0) {
+        return async () => {
+          loading--
+          throw Object.assign(new Error('LOADING Redis is loading the dataset in memory'), { name: 'ReplyError' })
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+  const store = redisStore({ client: starting, mode: 'lookup' })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  t.equal(loading, 0, 'asked twice while loading')
+  t.equal(await store.cutoff(['jti:x']), undefined, 'then passed')
+})

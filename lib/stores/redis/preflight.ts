@@ -48,9 +48,15 @@ end
 return refused
 `
 
-/** An error Redis answered (ioredis' `ReplyError`), as opposed to a connection that failed. */
-export function isReplyError (error: unknown): error is Error {
-  return error instanceof Error && error.name === 'ReplyError'
+/**
+ * Answers Redis gives while it cannot serve yet (loading its data, a script running, a
+ * failover or a resharding under way): the question is asked again later, not refused.
+ */
+const TRANSIENT_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN) /
+
+/** An error Redis answered (ioredis' `ReplyError`) that is its last word, as opposed to a connection that failed or a Redis not ready yet. */
+export function isRefusal (error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError' && !TRANSIENT_REPLIES.test(error.message)
 }
 
 /** The value of `field` in an `INFO` answer, or undefined. */
@@ -99,7 +105,7 @@ async function refusedAs (pending: Promise<unknown>, what: string): Promise<unkn
     return await pending
   } catch (error) {
     // Redis quotes the start of the arguments (the script's text): the reason is enough.
-    if (isReplyError(error)) fail(`Redis refuses ${what} to redisStore: ${error.message.split(', with args')[0] as string}`)
+    if (isRefusal(error)) fail(`Redis refuses ${what} to redisStore: ${error.message.split(', with args')[0] as string}`)
     throw error
   }
 }
