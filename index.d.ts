@@ -213,10 +213,12 @@ declare namespace fastifyJwtSession {
     scan (cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', howMany: number): Promise<[cursor: string, keys: string[]]>
     /** Mirror mode: batches the loading reads. */
     pipeline (): RedisPipeline
-    /** Mirror mode: a connection of the store's own for the subscription. */
-    duplicate (): RedisSubscriber
+    /** A connection of the store's own: the mirror's subscription, and the writes that wait for replicas (`minReplicas`). */
+    duplicate (): RedisSubscriber & Pick<RedisClient, 'pipeline'>
     /** Mirror mode: the mirror stops when the host's client ends. */
     once (event: 'end', listener: () => void): unknown
+    /** The start-up check: `INFO`. */
+    call (command: string, ...args: Array<string | number>): Promise<unknown>
   }
 
   /** The pipeline of a {@link RedisClient}, as far as the mirror uses it. */
@@ -249,6 +251,14 @@ declare namespace fastifyJwtSession {
     mode?: 'mirror' | 'lookup'
     /** Mirror mode: most entries (sessions and users) the copy holds (1,000,000). */
     maxEntries?: number
+    /**
+     * Replicas that must hold a revocation before it is acknowledged (`WAIT`); fewer within
+     * `replicaTimeout` fail the logout or renewal with 503. Default `0`: acknowledged once the
+     * master has it.
+     */
+    minReplicas?: number
+    /** Milliseconds a revocation waits for `minReplicas` replicas (`WAIT`'s timeout). Default `1000`; keep it below `storeTimeout`. */
+    replicaTimeout?: number
   }
 
   /**
@@ -296,7 +306,11 @@ declare namespace fastifyJwtSession {
   export interface RedisStore extends RevocationStore {
     /** Login attempts counted in the same Redis, so the login throttle holds across instances. */
     readonly attempts: AttemptCounter
-    /** Resolves once the mirror is loaded and subscribed (at once in lookup mode). */
+    /**
+     * Resolves once Redis passed the start-up check (eviction policy, version, scripts, ACL)
+     * and, in mirror mode, the copy is loaded and subscribed; rejects with an `OptionError`
+     * naming the problem when Redis is refused. The plugin waits up to `storeTimeout` for it.
+     */
     ready (): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
     close (): Promise<void>

@@ -13,6 +13,7 @@ import { resolveOptions } from './options/resolve'
 import { createAudit } from './routes/audit'
 import { registerRoutes } from './routes/index'
 import { createRevocations } from './sessions/revocations'
+import { awaitStoreReady } from './sessions/store-calls'
 import { createLoginThrottle } from './throttle/login-throttle'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
 
@@ -73,6 +74,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   const store = options.revocationStore as { close?: unknown } | undefined
   const close = store?.close
   if (typeof close === 'function') fastify.addHook('onClose', async () => { await close.call(store) })
+  await awaitStoreReady(store, options.storeTimeout)
 }
 
 /**

@@ -91,3 +91,23 @@ for (const appendonly of [true, false]) {
     t.pass(appendonly ? 'the logged-out token is still refused' : 'the logged-out token is accepted again')
   })
 }
+
+test('mirror: a load that fails is tried again until it succeeds', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  await connected(client)
+  let failures = 1
+  // Fails the first SCAN as a connection lost mid-load would: the only way to reach the retry on demand.
+  const flaky = new Proxy(client, {
+    get (target, property) {
+      if (property === 'scan' && failures > 0) return async () => { failures--; throw new Error('Connection is closed.') }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+  const store = redisStore({ client: flaky })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  t.equal(failures, 0, 'the first load failed')
+  t.equal(store.session('x'), undefined, 'and the second made the copy trusted')
+})

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
 
 /** A free TCP port on the loopback interface. */
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

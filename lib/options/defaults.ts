@@ -40,7 +40,7 @@ export const COOKIE_OPTIONS = ['name', 'csrfHeader'] as const satisfies Readonly
 export const MEMORY_STORE_OPTIONS = ['maxEntries'] as const satisfies ReadonlyArray<keyof MemoryStoreOptions>
 
 /** Options of `redisStore()`. */
-export const REDIS_STORE_OPTIONS = ['client', 'prefix', 'mode', 'maxEntries'] as const satisfies ReadonlyArray<keyof RedisStoreOptions>
+export const REDIS_STORE_OPTIONS = ['client', 'prefix', 'mode', 'maxEntries', 'minReplicas', 'replicaTimeout'] as const satisfies ReadonlyArray<keyof RedisStoreOptions>
 
 /** Bytes an HMAC key needs for each algorithm: the hash's output size (RFC 7518 §3.2). */
 export const HMAC_KEY_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const satisfies Record<NonNullable<JwtSessionOptions['algorithm']>, number>
@@ -93,7 +93,7 @@ export const DEFAULTS = Object.freeze({
   }),
   cookie: Object.freeze({ name: '__Host-session', csrfHeader: 'x-csrf-token' }),
   memoryStore: Object.freeze({ maxEntries: 1_000_000 }),
-  redisStore: Object.freeze({ prefix: 'jwt-session:', mode: 'mirror', maxEntries: 1_000_000 })
+  redisStore: Object.freeze({ prefix: 'jwt-session:', mode: 'mirror', maxEntries: 1_000_000, minReplicas: 0, replicaTimeout: 1000 })
 } as const) satisfies {
   algorithm: JwtSessionOptions['algorithm']
   expiresIn: JwtSessionOptions['expiresIn']

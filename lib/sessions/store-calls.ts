@@ -30,3 +30,21 @@ export async function callStore<T> (call: () => T | Promise<T>, timeout: number)
   }
   return isThenable(answer) ? await withTimeout(answer, timeout) : answer
 }
+
+/**
+ * Waits, at registration, up to `timeout` for a store's `ready()`, if it has one: a store that
+ * reports a problem in that time (the Redis store refuses an evicting or old Redis, or an ACL
+ * it cannot work with) fails the registration. A store still loading, or whose backend is
+ * away, does not hold the start up: its calls fail closed (503) until it is ready.
+ */
+export async function awaitStoreReady (store: unknown, timeout: number): Promise<void> {
+  const ready = (store as { ready?: unknown } | undefined)?.ready
+  if (typeof ready !== 'function') return
+  let timer: NodeJS.Timeout | undefined
+  const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeout) })
+  try {
+    await Promise.race([ready.call(store), waited])
+  } finally {
+    clearTimeout(timer)
+  }
+}

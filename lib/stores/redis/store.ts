@@ -6,6 +6,8 @@ import { checkRedisClient } from './client'
 import { startRedisMirror } from './mirror'
 import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
 import { ENDED_VALUE, parseCutoff, parseSession } from './values'
+import { startPreflight } from './preflight-gate'
+import { revocationWriter } from './replication'
 
 /**
  * A revocation store in Redis, for many instances and for the services downstream: one key
@@ -30,40 +32,52 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   if (typeof prefix !== 'string' || prefix === '') fail('redisStore prefix must be a non-empty string')
   if (mode !== 'mirror' && mode !== 'lookup') fail("redisStore mode must be 'mirror' or 'lookup'")
   const maxEntries = wholeNumber('redisStore maxEntries', options.maxEntries ?? DEFAULTS.redisStore.maxEntries, 1, 'a positive whole number')
+  const minReplicas = wholeNumber('redisStore minReplicas', options.minReplicas ?? DEFAULTS.redisStore.minReplicas, 0, 'a whole number, 0 or more')
+  const replicaTimeout = wholeNumber('redisStore replicaTimeout', options.replicaTimeout ?? DEFAULTS.redisStore.replicaTimeout, 1, 'a positive whole number of milliseconds')
   const channel = `${prefix}revoked`
   const sessionKey = `${prefix}s:`
   const subjectKey = `${prefix}u:`
+  // Checked before anything is trusted: every call fails closed until Redis passed.
+  const gate = startPreflight(client, { keys: [sessionKey, subjectKey, `${prefix}attempts:`], channel, wait: minReplicas > 0 })
+  const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 
   /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
   async function read (key: string): Promise<string | null> {
+    gate.assert()
     const [value] = await client.mget([key])
     return value as string | null
+  }
+
+  /** Runs a write script once Redis passed its check, with the replicas' acknowledgement when asked. */
+  async function write (script: string, key: string, ...args: Array<string | number>): Promise<string> {
+    await gate.passed
+    return String(await writer.eval(script, 1, key, ...args))
   }
 
   return {
     session: mirror === undefined
       ? async (sid) => { const value = await read(sessionKey + sid); return value === null ? undefined : parseSession(value) }
-      : (sid) => mirror.session(sid),
+      : (sid) => { gate.assert(); return mirror.session(sid) },
     subject: mirror === undefined
       ? async (sub) => { const value = await read(subjectKey + sub); return value === null ? undefined : parseCutoff(value) }
-      : (sub) => mirror.subject(sub),
+      : (sub) => { gate.assert(); return mirror.subject(sub) },
     async renew (sid, generation, at, expiresAt) {
-      const value = String(await client.eval(RENEW_SCRIPT, 1, sessionKey + sid, generation, String(at), expiresAt, channel, sid))
+      const value = await write(RENEW_SCRIPT, sessionKey + sid, generation, String(at), expiresAt, channel, sid)
       // This process sees its own writes at once, not when the echo arrives.
       mirror?.apply('s', sid, value, expiresAt)
       return parseSession(value)
     },
     async end (sid, expiresAt) {
-      await client.eval(END_SCRIPT, 1, sessionKey + sid, expiresAt, channel, sid, ENDED_VALUE)
+      await write(END_SCRIPT, sessionKey + sid, expiresAt, channel, sid, ENDED_VALUE)
       mirror?.apply('s', sid, ENDED_VALUE, expiresAt)
     },
     async endSubject (sub, cutoff, expiresAt) {
-      const value = String(await client.eval(END_SUBJECT_SCRIPT, 1, subjectKey + sub, String(cutoff), expiresAt, channel, sub))
+      const value = await write(END_SUBJECT_SCRIPT, subjectKey + sub, String(cutoff), expiresAt, channel, sub)
       mirror?.apply('u', sub, value, expiresAt)
     },
     attempts: redisAttempts(client, prefix),
-    ready: async () => await mirror?.ready(),
-    close: async () => await mirror?.close()
+    ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
+    close: async () => { gate.close(); writer.close(); await mirror?.close() }
   }
 }

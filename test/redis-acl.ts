@@ -1,0 +1,6 @@
+/** The README's minimal ACL for the default prefix, with `WAIT` for `minReplicas`. */
+export const MINIMAL_ACL = [
+  'resetkeys', 'resetchannels', '-@all', '~jwt-session:*', '&jwt-session:revoked',
+  '+eval', '+get', '+set', '+mget', '+expiretime', '+incr', '+decr', '+pexpire', '+pttl', '+time',
+  '+scan', '+publish', '+subscribe', '+info', '+wait'
+]

@@ -1,0 +1,92 @@
+import { test } from 'tap'
+import { redisStore } from '../lib/index'
+import { hashTag, masterNodes } from '../lib/stores/redis/nodes'
+import { MINIMAL_ACL } from './redis-acl'
+import { RedisClusterServers } from './redis-cluster'
+import { RedisServer } from './redis-server'
+
+const now = (): number => Math.floor(Date.now() / 1000)
+
+/** Subjects that would break a naive hash tag: braces, an escape look-alike, the empty string. */
+const AWKWARD_SUBJECTS = ['alice', '', '}', '{', '{}', 'a}b{c', '%7D', 'user:42', 'ünï']
+
+test('hashTag gives a non-empty tag with no brace inside, distinct for distinct owners', async (t) => {
+  const tags = AWKWARD_SUBJECTS.map(hashTag)
+  t.same(tags.slice(0, 6), ['{alice}', '{%}', '{%7D}', '{%7B}', '{%7B%7D}', '{a%7Db%7Bc}'])
+  t.equal(hashTag('%7D'), '{%257D}', 'the escape character is escaped too')
+  t.equal(new Set(tags).size, tags.length, 'no two owners share a tag')
+  for (const tag of tags) t.match(tag, /^\{[^{}]+\}$/)
+})
+
+test('a plain client is its own one node', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  t.same(masterNodes(client), [client])
+})
+
+test('on a real 3-master Redis Cluster', async (t) => {
+  const cluster = await RedisClusterServers.start(t)
+
+  t.test('masterNodes lists every master of a Cluster client, each answering for its own keys', async (t) => {
+    const client = await cluster.ready()
+    const nodes = masterNodes(client)
+    t.equal(nodes.length, 3)
+    const ports = await Promise.all(nodes.map(async (node) => Number(/^tcp_port:(\d+)/m.exec(String(await node.call('INFO', 'server')))?.[1])))
+    t.same(ports.sort(), cluster.nodes.map((node) => node.port).sort(), 'one client per master, none twice')
+    // A key is on exactly one master: SCAN must ask each of them, as the mirror's load will.
+    await Promise.all(Array.from({ length: 30 }, async (_, i) => await client.set(`jwt-session:k${i}`, '1', 'EX', 60)))
+    const counts = await Promise.all(nodes.map(async (node) => Number(await node.call('DBSIZE'))))
+    t.equal(counts.reduce((a, b) => a + b, 0), 30, 'together the masters hold every key')
+    t.ok(counts.every((count) => count < 30), 'no one master holds them all')
+  })
+
+  t.test('keys that share a hashTag share a slot: a multi-key command works where untagged keys get CROSSSLOT', async (t) => {
+    const client = await cluster.ready()
+    for (const sub of AWKWARD_SUBJECTS) {
+      const keys = [`jwt-session:u:${hashTag(sub)}`, `jwt-session:s:${hashTag(sub)}:sid-1`, `jwt-session:s:${hashTag(sub)}:sid-2`]
+      const slots = await Promise.all(keys.map(async (key) => await client.call('CLUSTER', 'KEYSLOT', key)))
+      t.equal(new Set(slots).size, 1, `one slot for the keys of ${JSON.stringify(sub)}`)
+      t.same(await client.mget(keys), [null, null, null])
+    }
+    await t.rejects(client.mget(['jwt-session:u:a', 'jwt-session:u:b', 'jwt-session:u:c', 'jwt-session:u:d']), /CROSSSLOT/)
+  })
+
+  t.test('the store checks every master at start: one evicting master is enough to refuse', async (t) => {
+    // Created before the Cluster client has found its nodes: the check waits for them.
+    const client = cluster.client()
+    const store = redisStore({ client, mode: 'lookup' })
+    t.teardown(async () => await store.close())
+    await store.ready()
+    t.pass('a Cluster whose masters all run noeviction passes')
+    const third = await (cluster.nodes[2] as RedisServer).admin()
+    await third.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru')
+    t.teardown(async () => await third.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction'))
+    const refused = redisStore({ client: await cluster.ready(), mode: 'lookup' })
+    t.teardown(async () => await refused.close())
+    await t.rejects(refused.ready(), /this Redis has volatile-lru/)
+  })
+
+  t.test('the minimal ACL of the README, with +cluster|slots and +cluster|info, is enough for a Cluster client', async (t) => {
+    for (const node of cluster.nodes) {
+      await (await node.admin()).call('ACL', 'SETUSER', 'app', 'on', '>app-password', ...MINIMAL_ACL, '+cluster|slots', '+cluster|info')
+    }
+    const client = cluster.client({ redisOptions: { username: 'app', password: 'app-password', maxRetriesPerRequest: 1 } })
+    const store = redisStore({ client, mode: 'lookup' })
+    t.teardown(async () => await store.close())
+    await store.ready()
+    await store.end('acl', now() + 60)
+    t.equal((await store.session('acl'))?.ended, true)
+  })
+
+  t.test('minReplicas on a Cluster: the write and its WAIT go to the node of the key', async (t) => {
+    const client = await cluster.ready()
+    const store = redisStore({ client, mode: 'lookup', minReplicas: 1, replicaTimeout: 100 })
+    t.teardown(async () => await store.close())
+    await store.ready()
+    for (const sid of ['a', 'b', 'c', 'd']) {
+      // These masters have no replica: every write is refused, after it reached its own master.
+      await t.rejects(async () => await store.end(sid, now() + 60), /0 of 1 replicas acknowledged/)
+      t.equal(await client.get(`jwt-session:s:${sid}`), 'x', `session ${sid} ended on its master, then refused`)
+    }
+  })
+})
