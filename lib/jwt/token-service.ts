@@ -1,16 +1,10 @@
-import { LruMap } from 'toad-cache'
 import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims, SessionUser } from '../types'
-import { secondSighting, type Admission } from './admission'
 import { assertSessionUser, randomId } from './claims'
 import type { Keyring } from './keyring'
 import { MAX_TOKEN_LENGTH, validClaims, type Verifier } from './validity'
-
-/** Stands in for the verified-token cache when `cacheSize` is 0, so the hot path has no branch. */
-const NO_CACHE = Object.freeze({ get: (): undefined => undefined, set: (): void => {} })
-/** With no cache there is nothing to protect from one-off tokens. */
-const ADMIT_ALL: Admission = () => true
+import { createVerifiedCache, type CacheEntry } from './verified-cache'
 
 /** The session a token belongs to; carried unchanged from the login across renewals. */
 export interface Session {
@@ -43,6 +37,12 @@ export interface TokenService {
    * while a verify-only service fetches a key it has not seen.
    */
   verify (token: string): VerifiedToken | Promise<VerifiedToken>
+  /**
+   * The cached verification of the token an `Authorization` header carries, when the header
+   * is spelled exactly `Bearer <token>`; undefined otherwise (then parse the header and call
+   * `verify`). Throws the documented error for a cached token that has expired.
+   */
+  cached (header: string): VerifiedToken | undefined
 }
 
 /**
@@ -53,9 +53,8 @@ export interface TokenService {
 export function createTokenService (options: ResolvedOptions, keyring: Keyring, keysOf: (claims: SessionClaims) => readonly string[]): TokenService {
   const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize } = options
   const withCsrf = options.cookie !== false
-  // Keyed on the exact token string: another spelling of the same signature is verified anew.
-  const verified: Pick<LruMap<VerifiedToken>, 'get' | 'set'> = cacheSize > 0 ? new LruMap<VerifiedToken>(cacheSize) : NO_CACHE
-  const worthCaching = cacheSize > 0 ? secondSighting(cacheSize) : ADMIT_ALL
+  // A hit needs the exact token string: another spelling of the same signature is verified anew.
+  const verified = createVerifiedCache<VerifiedToken>(cacheSize)
 
   function sign (user: SessionUser, session?: Session): IssuedToken {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
@@ -83,23 +82,30 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring, 
   function check (token: string, verifier: Verifier, now: number): VerifiedToken {
     const claims = validClaims(token, verifier, options, now)
     const result = Object.freeze({ claims, revocationKeys: keysOf(claims) })
-    if (worthCaching(token)) verified.set(token, result)
+    verified.offer(token, result, (claims.exp + clockTolerance) * 1000)
     return result
+  }
+
+  /** A cache hit, unless its token has expired since: expiry is a matter of time, so it is checked on every hit. */
+  function unexpired (hit: CacheEntry<VerifiedToken>): VerifiedToken {
+    if (hit.expiresAtMs < Date.now()) throw new ExpiredTokenError()
+    // Revocation is the caller's to check, on every request.
+    return hit.result
   }
 
   function verify (token: string): VerifiedToken | Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
-    const now = Date.now()
-    const hit = verified.get(token)
-    if (hit !== undefined) {
-      // Expiry is a matter of time, so it is checked on every hit; revocation is the caller's.
-      if ((hit.claims.exp + clockTolerance) * 1000 < now) throw new ExpiredTokenError()
-      return hit
-    }
+    const hit = verified.byToken(token)
+    if (hit !== undefined) return unexpired(hit)
     const verifier = keyring.verifierFor(token)
-    if (typeof verifier === 'function') return check(token, verifier, now)
+    if (typeof verifier === 'function') return check(token, verifier, Date.now())
     return verifier.then((fetched) => check(token, fetched, Date.now()))
   }
 
-  return { sign, verify }
+  function cached (header: string): VerifiedToken | undefined {
+    const hit = verified.byHeader(header)
+    return hit === undefined ? undefined : unexpired(hit)
+  }
+
+  return { sign, verify, cached }
 }

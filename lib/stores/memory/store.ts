@@ -67,11 +67,14 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
       return true
     },
     cutoff (keys) {
-      const now = Math.floor(Date.now() / 1000)
+      // Called on every request, nearly always for keys with no entry: the clock is read only for an entry.
+      let now: number | undefined
       let latest: number | undefined
       for (const key of keys) {
         const value = entries.get(key)
-        if (value === undefined || expiryOf(value) <= now) continue
+        if (value === undefined) continue
+        now ??= Math.floor(Date.now() / 1000)
+        if (expiryOf(value) <= now) continue
         const cutoff = cutoffOf(value)
         if (latest === undefined || cutoff > latest) latest = cutoff
       }
