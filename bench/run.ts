@@ -59,7 +59,7 @@ async function http (): Promise<unknown> {
     const rps = list.map((run) => run.rps)
     // Spread: how far the rounds of this row lie apart, relative to their median.
     const spread = Number(((Math.max(...rps) - Math.min(...rps)) / median(rps)).toFixed(3))
-    return { name: row.name, rps: Math.round(median(rps)), spread, p99: median(list.map((run) => run.p99)), cpu: median(list.map((run) => run.cpu)), runs: list }
+    return { name: row.name, rps: Math.round(median(rps)), spread, p99: median(list.map((run) => run.p99)), cpu: Number(median(list.map((run) => run.cpu)).toFixed(1)), runs: list }
   })
   const ratios = TARGETS.map((target) => {
     const mine = runs.get(target.row) as Run[]
