@@ -3,13 +3,15 @@
  * micro-benchmarks, the memory store's cost per revoked token, and the soak. Prints tables
  * and writes `bench/results/latest.json`. Settings: BENCH_ROUNDS (4), BENCH_DURATION
  * seconds (5), BENCH_WARMUP seconds (2), BENCH_SOAK_SECONDS (60), BENCH_PARTS
- * (`http,micro,memory,soak`). Not part of the package.
+ * (`http,micro,memory,soak`), BENCH_ROWS (row names separated by `;`: all rows when unset),
+ * BENCH_NEXTTICK_WARMUP (300000 `process.nextTick` calls in every server before `listen`; see
+ * server.ts). Not part of the package.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { RedisServer } from '../test/redis-server'
-import { ROWS, TARGETS, canPin, load, makeMaterial, median, startServer, stopServer, type Run } from './http'
+import { ROWS, TARGETS, canPin, load, makeMaterial, median, resetRenewTokens, startServer, stopServer, type Run } from './http'
 import { soak } from './soak'
 
 const env = process.env
@@ -35,24 +37,29 @@ async function http (): Promise<unknown> {
   const runs = new Map<string, Run[]>(ROWS.map((row) => [row.name, []]))
   // The load generator warms up too, once, so that the first row of round 1 is not its warm-up.
   const first = await startServer('bare', material, redisUrl)
-  await load(ROWS[0] as typeof ROWS[number], first.port, first.pid, material, WARMUP * 2)
+  await load({ name: 'bare', variant: 'bare', load: 'none' }, first.port, first.pid, material, WARMUP * 2)
   await stopServer(first.child)
   for (let round = 1; round <= ROUNDS; round++) {
     // Each round starts one row further on, so that no row always runs first (or last).
     const order = ROWS.map((_, index) => ROWS[(index + round - 1) % ROWS.length] as typeof ROWS[number])
     for (const row of order) {
-      const { port, pid, child } = await startServer(row.variant, material, redisUrl)
+      resetRenewTokens()
+      const { port, pid, child, v8 } = await startServer(row.variant, material, redisUrl)
       await load(row, port, pid, material, WARMUP)
       const run = await load(row, port, pid, material, DURATION)
-      await stopServer(child)
+      run.v8 = { ...v8, afterLoad: await stopServer(child) }
       if (run.non2xx > 0 || run.errors > 0) throw new Error(`${row.name}: ${run.non2xx} non-2xx answers and ${run.errors} errors`)
       runs.get(row.name)?.push(run)
-      process.stdout.write(`round ${round}/${ROUNDS}  ${row.name.padEnd(34)} ${Math.round(run.rps).toString().padStart(7)} req/s  p99 ${run.p99} ms  ${run.cpu} µs CPU/request\n`)
+      const tiers = (state: unknown): string => ((state as { tiers?: string[] } | undefined)?.tiers ?? ['?']).join('+') || 'none'
+      process.stdout.write(`round ${round}/${ROUNDS}  ${row.name.padEnd(38)} ${Math.round(run.rps).toString().padStart(7)} req/s  p99 ${run.p99} ms  ${run.cpu} µs CPU/request  nextTick ${tiers(v8.atListen)} -> ${tiers(run.v8.afterLoad)}\n`)
     }
   }
   const rowsOut = ROWS.map((row) => {
     const list = runs.get(row.name) as Run[]
-    return { name: row.name, rps: Math.round(median(list.map((run) => run.rps))), p99: median(list.map((run) => run.p99)), cpu: median(list.map((run) => run.cpu)), runs: list }
+    const rps = list.map((run) => run.rps)
+    // Spread: how far the rounds of this row lie apart, relative to their median.
+    const spread = Number(((Math.max(...rps) - Math.min(...rps)) / median(rps)).toFixed(3))
+    return { name: row.name, rps: Math.round(median(rps)), spread, p99: median(list.map((run) => run.p99)), cpu: Number(median(list.map((run) => run.cpu)).toFixed(1)), runs: list }
   })
   const ratios = TARGETS.map((target) => {
     const mine = runs.get(target.row) as Run[]
@@ -63,7 +70,7 @@ async function http (): Promise<unknown> {
     const value = median(paired)
     return { ...target, ratio: Number(value.toFixed(3)), min: Number(Math.min(...paired).toFixed(3)), max: Number(Math.max(...paired).toFixed(3)), byCpu: Number(byCpu.toFixed(3)), met: target.target === undefined ? undefined : value >= target.target }
   })
-  console.log(`\n${table(['scenario', 'req/s', 'p99 ms', 'server CPU µs/request'], rowsOut.map((row) => [row.name, row.rps, row.p99, row.cpu]))}\n`)
+  console.log(`\n${table(['scenario', 'req/s', 'spread', 'p99 ms', 'server CPU µs/request'], rowsOut.map((row) => [row.name, row.rps, `${Math.round(row.spread * 100)}%`, row.p99, row.cpu]))}\n`)
   console.log(`${table(['ratio (req/s, paired per round)', 'median', 'min', 'max', 'by CPU', 'target', 'met'], ratios.map((ratio) => [ratio.name, ratio.ratio, ratio.min, ratio.max, ratio.byCpu, ratio.target === undefined ? '—' : `>= ${ratio.target}`, ratio.met === undefined ? '—' : ratio.met ? 'yes' : 'NO']))}\n`)
   return { rows: rowsOut, ratios }
 }
@@ -84,7 +91,7 @@ async function main (): Promise<void> {
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, pinned: canPin },
-    settings: { rounds: ROUNDS, duration: DURATION, warmup: WARMUP }
+    settings: { rounds: ROUNDS, duration: DURATION, warmup: WARMUP, nextTickWarmup: Number(env.BENCH_NEXTTICK_WARMUP ?? 300_000), rows: ROWS.map((row) => row.name) }
   }
   try {
     if (PARTS.has('http')) results.http = await http()

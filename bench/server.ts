@@ -76,15 +76,60 @@ const variants: Record<string, (app: FastifyInstance) => Promise<void>> = {
   }
 }
 
+/**
+ * `process.nextTick` calls made before `listen`, in every server alike. On Node 20, V8's
+ * feedback for `process.nextTick` sometimes turns megamorphic in a server that loads more
+ * code before an awaited `register`, which adds 4-5 µs to every request in Node's own stream
+ * code: bare servers rarely hit it, plugin servers often, so an unequal run measures V8 and
+ * not the plugin. This many calls, in batches as a server makes them, put every server tried
+ * into the same (optimized) state. `BENCH_NEXTTICK_WARMUP=0` turns it off, to see the trap.
+ */
+const NEXT_TICK_CALLS = Number(env.BENCH_NEXTTICK_WARMUP ?? 300_000)
+const NEXT_TICK_BATCH = 1000
+
+// The server runs with --allow-natives-syntax, so that it can report V8's state of `process.nextTick`.
+// eslint-disable-next-line no-new-func
+const optimizationStatus = new Function('f', 'return %GetOptimizationStatus(f)') as (f: unknown) => number
+
+/** V8's optimization status bits that matter here (v8/src/runtime/runtime.h, OptimizationStatus). */
+const STATUS_BITS: Record<string, number> = { optimized: 1 << 4, maglev: 1 << 5, turbofan: 1 << 6, interpreted: 1 << 7, baseline: 1 << 15, lazy: 1 << 18 }
+
+/** What V8 says of `process.nextTick` now: the raw status and its named bits. */
+function nextTickState (): { status: number, tiers: string[] } {
+  const status = optimizationStatus(process.nextTick)
+  return { status, tiers: Object.keys(STATUS_BITS).filter((name) => (status & (STATUS_BITS[name] as number)) !== 0) }
+}
+
+const noop = (): void => {}
+
+/** Calls `process.nextTick` `NEXT_TICK_CALLS` times, a batch per turn of the event loop. */
+async function equalizeNextTick (): Promise<void> {
+  for (let called = 0; called < NEXT_TICK_CALLS; called += NEXT_TICK_BATCH) {
+    for (let index = 0; index < NEXT_TICK_BATCH; index++) {
+      if (index % 2 === 0) process.nextTick(noop)
+      else process.nextTick(noop, index)
+    }
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
 async function main (): Promise<void> {
   const build = variants[env.BENCH_VARIANT as string]
   if (build === undefined) throw new Error(`unknown variant ${env.BENCH_VARIANT}`)
   const app = Fastify({ logger: false })
   await build(app)
+  await app.ready()
+  const before = nextTickState()
+  await equalizeNextTick()
+  const v8 = { nextTickCalls: NEXT_TICK_CALLS, before, atListen: nextTickState() }
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
-  process.stdout.write(`listening ${typeof address === 'object' && address !== null ? address.port : 0}\n`)
-  process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
+  process.stdout.write(`listening ${typeof address === 'object' && address !== null ? address.port : 0} v8 ${JSON.stringify(v8)}\n`)
+  process.once('SIGTERM', () => {
+    // The state after the load too: a server whose `process.nextTick` was deoptimized under load shows it here.
+    process.stdout.write(`stopped v8 ${JSON.stringify(nextTickState())}\n`)
+    void app.close().then(() => process.exit(0))
+  })
 }
 
 void main()

@@ -15,7 +15,7 @@ async function rss (port: number): Promise<number> {
 }
 
 export async function soak (seconds: number): Promise<unknown> {
-  const material = await makeMaterial(1)
+  const material = await makeMaterial(1, 0)
   const signer = Fastify()
   await signer.register(jwtAuth, { secret: material.secret, routes: false })
   const { port, child } = await startServer('soak', material, undefined)

@@ -3,7 +3,7 @@ import { ForbiddenError } from '../errors'
 import type { TokenService, VerifiedToken } from '../jwt/token-service'
 import type { Revocations } from '../sessions/revocations'
 import type { SessionClaims } from '../types'
-import { extractBearerToken } from './bearer'
+import { verifyBearer } from './bearer'
 import type { CookieTransport } from './cookies'
 
 /** A hook for `onRequest` or `preHandler`, in Fastify's callback style (no promise per request). */
@@ -78,7 +78,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     const header = request.headers.authorization
     // The header, when there is one, is the only credential looked at, even in cookie mode.
     if (header === undefined && cookie !== undefined) return authenticateByCookie(request, cookie)
-    const token = tokens.verify(extractBearerToken(header))
+    const token = verifyBearer(header, tokens)
     return token instanceof Promise ? token.then((fetched) => admit(request, fetched)) : admit(request, token)
   }
 

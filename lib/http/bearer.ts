@@ -1,4 +1,5 @@
 import { BadRequestError, NoTokenError } from '../errors'
+import type { TokenService, VerifiedToken } from '../jwt/token-service'
 
 /**
  * `Bearer <b64token>` (RFC 6750 §2.1), the scheme in any case, then one or more spaces.
@@ -21,4 +22,15 @@ export function extractBearerToken (header: string | undefined): string {
     throw BEARER_SCHEME.test(header) ? new BadRequestError() : new NoTokenError()
   }
   return match[1] as string
+}
+
+/**
+ * The verified token of an Authorization header, or the documented error. A header spelled
+ * `Bearer <token>` with a token the cache holds is answered without the regex: the cache
+ * compares the whole header with the one it keeps, and it keeps only tokens the verifier
+ * accepted, which are base64url and dots, a spelling the regex accepts too. Anything else is
+ * parsed, then verified (a cached token in another spelling is still found by its token).
+ */
+export function verifyBearer (header: string | undefined, tokens: TokenService): VerifiedToken | Promise<VerifiedToken> {
+  return (typeof header === 'string' ? tokens.cached(header) : undefined) ?? tokens.verify(extractBearerToken(header))
 }

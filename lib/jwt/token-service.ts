@@ -1,17 +1,11 @@
-import { LruMap } from 'toad-cache'
 import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims, SessionUser } from '../types'
-import { secondSighting, type Admission } from './admission'
 import { assertSessionUser, randomId } from './claims'
 import { microClock } from './clock'
 import type { Keyring } from './keyring'
 import { MAX_TOKEN_LENGTH, validClaims, type Verifier } from './validity'
-
-/** Stands in for the verified-token cache when `cacheSize` is 0, so the hot path has no branch. */
-const NO_CACHE = Object.freeze({ get: (): undefined => undefined, set: (): void => {} })
-/** With no cache there is nothing to protect from one-off tokens. */
-const ADMIT_ALL: Admission = () => true
+import { createVerifiedCache, type CacheEntry } from './verified-cache'
 
 /** The session a token belongs to: carried from the login across renewals, but for `gen`. */
 export interface Session {
@@ -53,15 +47,20 @@ export interface TokenService {
    * `exp + idleTimeout`. Never cached: a renewal is rare, and its answer must not serve `verify`.
    */
   verifyForRenewal (token: string): Promise<SessionClaims>
+  /**
+   * The cached verification of the token an `Authorization` header carries, when the header
+   * is spelled exactly `Bearer <token>`; undefined otherwise (then parse the header and call
+   * `verify`). Throws the documented error for a cached token that has expired.
+   */
+  cached (header: string): VerifiedToken | undefined
 }
 
 /** Builds the token service once, from the resolved options and the keys. */
 export function createTokenService (options: ResolvedOptions, keyring: Keyring): TokenService {
   const { expiresIn, maxSessionAge, issuer, audience, clockTolerance, cacheSize, idleTimeout } = options
   const withCsrf = options.cookie !== false
-  // Keyed on the exact token string: another spelling of the same signature is verified anew.
-  const verified: Pick<LruMap<VerifiedToken>, 'get' | 'set'> = cacheSize > 0 ? new LruMap<VerifiedToken>(cacheSize) : NO_CACHE
-  const worthCaching = cacheSize > 0 ? secondSighting(cacheSize) : ADMIT_ALL
+  // A hit needs the exact token string: another spelling of the same signature is verified anew.
+  const verified = createVerifiedCache<VerifiedToken>(cacheSize)
 
   function sign (user: SessionUser, session?: Session): IssuedToken {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
@@ -93,24 +92,30 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
   function check (token: string, verifier: Verifier, now: number): VerifiedToken {
     const claims = validClaims(token, verifier, options, now)
     const result = Object.freeze({ claims, verifiedBy: verifier })
-    if (worthCaching(token)) verified.set(token, result)
+    verified.offer(token, result, (claims.exp + clockTolerance) * 1000)
     return result
+  }
+
+  /**
+   * A cache hit, if it still holds: undefined when its key is no longer trusted (a key that
+   * left the issuer's JWKS: the token is verified anew, and refused there); the time-bound
+   * checks are made on every hit. Revocation is the caller's to check, on every request.
+   */
+  function current (hit: CacheEntry<VerifiedToken> | undefined): VerifiedToken | undefined {
+    if (hit === undefined || !keyring.trusts(hit.result.verifiedBy)) return undefined
+    const now = Date.now()
+    if (hit.expiresAtMs < now) throw new ExpiredTokenError()
+    // A clock stepped back makes a cached token's iat lie in the future, as a fresh check would find.
+    if ((hit.result.claims.iat - clockTolerance) * 1000 > now) throw new InvalidTokenError()
+    return hit.result
   }
 
   function verify (token: string): VerifiedToken | Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
-    const now = Date.now()
-    const hit = verified.get(token)
-    // A hit whose key has left the issuer's JWKS is verified anew below, and refused there.
-    if (hit !== undefined && keyring.trusts(hit.verifiedBy)) {
-      // Time-bound checks are made on every hit; revocation is the caller's.
-      if ((hit.claims.exp + clockTolerance) * 1000 < now) throw new ExpiredTokenError()
-      // A clock stepped back makes a cached token's iat lie in the future, as a fresh check would find.
-      if ((hit.claims.iat - clockTolerance) * 1000 > now) throw new InvalidTokenError()
-      return hit
-    }
+    const hit = current(verified.byToken(token))
+    if (hit !== undefined) return hit
     const verifier = keyring.verifierFor(token)
-    if (typeof verifier === 'function') return check(token, verifier, now)
+    if (typeof verifier === 'function') return check(token, verifier, Date.now())
     return verifier.then((fetched) => check(token, fetched, Date.now()))
   }
 
@@ -120,5 +125,9 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
     return validClaims(token, verifier, options, Date.now(), idleTimeout)
   }
 
-  return { sign, verify, verifyForRenewal }
+  function cached (header: string): VerifiedToken | undefined {
+    return current(verified.byHeader(header))
+  }
+
+  return { sign, verify, verifyForRenewal, cached }
 }

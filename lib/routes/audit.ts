@@ -2,21 +2,25 @@ import type { FastifyRequest } from 'fastify'
 import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent } from '../types'
 
 /**
- * What the routes report: a log line at a level that fits (failures and replays at warn,
- * renewals at debug, nothing on `authenticate`), then the host's audit hook. Neither ever sees a password
+ * What the routes report: a log line at a level that fits (failures at warn, renewals at
+ * debug, nothing on `authenticate`), then the host's audit hook. Neither ever sees a password
  * or a token, and the log line leaves out the login name too: people type passwords into it.
+ * Each answers a promise only when the host set that hook, so that a route without one has
+ * nothing to wait for.
  */
 export interface Audit {
-  login (request: FastifyRequest, event: LoginEvent): Promise<void>
-  loginFailed (request: FastifyRequest, event: LoginFailedEvent): Promise<void>
-  renew (request: FastifyRequest, event: RenewEvent): Promise<void>
-  logout (request: FastifyRequest, event: LogoutEvent): Promise<void>
-  reuse (request: FastifyRequest, event: ReuseEvent): Promise<void>
+  login (request: FastifyRequest, event: LoginEvent): void | Promise<void>
+  loginFailed (request: FastifyRequest, event: LoginFailedEvent): void | Promise<void>
+  renew (request: FastifyRequest, event: RenewEvent): void | Promise<void>
+  logout (request: FastifyRequest, event: LogoutEvent): void | Promise<void>
+  reuse (request: FastifyRequest, event: ReuseEvent): void | Promise<void>
 }
 
+/** A host's audit hook. */
+type Hook<E> = (event: E, request: FastifyRequest) => void | Promise<void>
+
 /** Calls a host's audit hook; one that throws is logged, and the request goes on as decided. */
-async function report<E> (hook: ((event: E, request: FastifyRequest) => void | Promise<void>) | undefined, name: string, request: FastifyRequest, event: E): Promise<void> {
-  if (hook === undefined) return
+async function report<E> (hook: Hook<E>, name: string, request: FastifyRequest, event: E): Promise<void> {
   try {
     await hook(Object.freeze(event), request)
   } catch (error) {
@@ -24,28 +28,33 @@ async function report<E> (hook: ((event: E, request: FastifyRequest) => void | P
   }
 }
 
+/** Reports to `hook` if the host set it; nothing to wait for otherwise. */
+function reportIfSet<E> (hook: Hook<E> | undefined, name: string, request: FastifyRequest, event: E): void | Promise<void> {
+  return hook === undefined ? undefined : report(hook, name, request, event)
+}
+
 /** Binds the log lines and the host's hooks. */
 export function createAudit (hooks: Readonly<AuditHooks>): Audit {
   return Object.freeze({
-    async login (request: FastifyRequest, event: LoginEvent) {
+    login (request: FastifyRequest, event: LoginEvent) {
       request.log.info({ sub: event.sub, sid: event.sid }, 'fastify-jwt-session: logged in')
-      await report(hooks.onLogin, 'onLogin', request, event)
+      return reportIfSet(hooks.onLogin, 'onLogin', request, event)
     },
-    async loginFailed (request: FastifyRequest, event: LoginFailedEvent) {
+    loginFailed (request: FastifyRequest, event: LoginFailedEvent) {
       request.log.warn({ reason: event.reason }, 'fastify-jwt-session: login refused')
-      await report(hooks.onLoginFailed, 'onLoginFailed', request, event)
+      return reportIfSet(hooks.onLoginFailed, 'onLoginFailed', request, event)
     },
-    async renew (request: FastifyRequest, event: RenewEvent) {
+    renew (request: FastifyRequest, event: RenewEvent) {
       request.log.debug({ sub: event.sub, sid: event.sid }, 'fastify-jwt-session: renewed')
-      await report(hooks.onRenew, 'onRenew', request, event)
+      return reportIfSet(hooks.onRenew, 'onRenew', request, event)
     },
-    async logout (request: FastifyRequest, event: LogoutEvent) {
+    logout (request: FastifyRequest, event: LogoutEvent) {
       request.log.info({ sub: event.sub, sid: event.sid, all: event.all }, 'fastify-jwt-session: logged out')
-      await report(hooks.onLogout, 'onLogout', request, event)
+      return reportIfSet(hooks.onLogout, 'onLogout', request, event)
     },
-    async reuse (request: FastifyRequest, event: ReuseEvent) {
+    reuse (request: FastifyRequest, event: ReuseEvent) {
       request.log.warn({ sub: event.sub, sid: event.sid, jti: event.jti }, 'fastify-jwt-session: a retired token was renewed after the grace; the session is revoked')
-      await report(hooks.onReuse, 'onReuse', request, event)
+      return reportIfSet(hooks.onReuse, 'onReuse', request, event)
     }
   })
 }

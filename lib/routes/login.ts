@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { InvalidCredentialsError, TooManyAttemptsError } from '../errors'
-import type { Credentials } from '../types'
-import { callHost, handOver, TAGS, type RouteContext } from './context'
+import { internalError, InvalidCredentialsError, TooManyAttemptsError } from '../errors'
+import type { IssuedToken } from '../jwt/token-service'
+import { isThenable } from '../sessions/store-calls'
+import type { Credentials, SessionUser } from '../types'
+import { handOver, TAGS, type RouteContext } from './context'
 import { NO_SECURITY, SessionResponse, TokenResponse, errorResponses } from './schemas'
 import { requireJsonBody, strictValidatorCompiler } from './validation'
 
@@ -23,29 +25,44 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
   }, async (request, reply) => {
     const credentials = request.body as Credentials & Record<string, unknown>
     // Counted before the verifier runs (429 past a limit), uncounted below if it succeeds.
+    // A synchronous counter, hook or store is not awaited: each await costs a turn of the microtask queue.
     let attempt: readonly string[]
     try {
-      attempt = await throttle.admit(request, credentials)
+      const admitted = throttle.admit(request, credentials)
+      attempt = isThenable(admitted) ? await admitted : admitted
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
         await audit.loginFailed(request, { login: loginName(credentials), reason: 'throttled' })
       }
       throw error
     }
-    const user = await callHost(() => verify(credentials, request))
+    let user: SessionUser | null
+    try {
+      user = await verify(credentials, request)
+    } catch (error) {
+      throw internalError(error)
+    }
     if (user === null || user === undefined) {
       await audit.loginFailed(request, { login: loginName(credentials), reason: 'invalid_credentials' })
       throw new InvalidCredentialsError()
     }
-    const issued = await callHost(async () => tokens.sign(user))
+    let issued: IssuedToken
     try {
-      await throttle.release(attempt)
+      issued = tokens.sign(user)
+    } catch (error) {
+      // A malformed user (a bad sub, a reserved claim) is the host's bug: a plain 500.
+      throw internalError(error)
+    }
+    try {
+      const released = throttle.release(attempt)
+      if (released !== undefined) await released
     } catch (error) {
       // The user is in: a counter that failed to uncount only leaves one failure too many.
       request.log.warn({ err: error }, 'fastify-jwt-session: a successful login stayed counted as a failure')
     }
     const { sub, sid, jti } = issued.claims
-    await audit.login(request, { sub, sid, jti })
+    const reported = audit.login(request, { sub, sid, jti })
+    if (reported !== undefined) await reported
     return handOver(cookie, reply, issued, true, options.idleTimeout)
   })
 }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
+import { isIPv4 } from 'node:net'
 import ipaddr from 'ipaddr.js'
 import type { FastifyRequest } from 'fastify'
 import { StoreUnavailableError, tooManyAttempts } from '../errors'
 import type { ResolvedLoginThrottle } from '../options/resolved'
-import { callStore } from '../sessions/store-calls'
+import { isThenable, withTimeout } from '../sessions/store-calls'
 import { memoryAttempts } from '../stores/memory/attempts'
 import type { Credentials } from '../types'
 
@@ -14,18 +15,21 @@ import type { Credentials } from '../types'
  * nothing, not even from a right password.
  */
 export interface LoginThrottle {
-  /** Counts this attempt under each limit, or throws the 429 (or, if the counter fails, 503). */
-  admit (request: FastifyRequest, credentials: Credentials & Record<string, unknown>): Promise<readonly string[]>
-  /** The login succeeded: its attempt is not a failure. */
-  release (keys: readonly string[]): Promise<void>
+  /**
+   * Counts this attempt under each limit, or throws the 429 (or, if the counter fails, 503).
+   * With a synchronous counter (the memory one) it answers at once, with no promise.
+   */
+  admit (request: FastifyRequest, credentials: Credentials & Record<string, unknown>): readonly string[] | Promise<readonly string[]>
+  /** The login succeeded: its attempt is not a failure. At once with a synchronous counter. */
+  release (keys: readonly string[]): void | Promise<void>
 }
 
 const NO_KEYS: readonly string[] = Object.freeze([])
 
 /** No throttle: nothing counted, nothing refused. */
 const NO_THROTTLE: LoginThrottle = Object.freeze({
-  admit: async () => NO_KEYS,
-  release: async () => {}
+  admit: () => NO_KEYS,
+  release: () => undefined
 })
 
 /**
@@ -43,49 +47,93 @@ export function loginKey (name: string): string {
  * holds, so that an attacker does not get a fresh budget per address of its own network.
  */
 export function addressKey (ip: string): string {
+  // The usual case, at once: a dotted quad as Node writes it is already what ipaddr.js would print.
+  if (isIPv4(ip)) return `addr:${ip}`
   if (!ipaddr.isValid(ip)) return `addr:${ip}`
   const address = ipaddr.process(ip)
   if (address.kind() === 'ipv4') return `addr:${address.toString()}`
   return `addr:${(address as ipaddr.IPv6).toNormalizedString().split(':').slice(0, 4).join(':')}::/64`
 }
 
-/** Binds the throttle's limits to its counter; `false` throttles nothing. */
+/** One limit of one attempt: the counter key, and the limit's maximum and window. */
+type Limit = readonly [key: string, max: number, windowMs: number]
+
+/**
+ * Binds the throttle's limits to its counter; `false` throttles nothing. A synchronous
+ * counter is answered synchronously throughout: no promise, no timer, no closure per login.
+ * Either way it fails closed the same: a counter that throws, rejects, answers late or
+ * answers something other than a number of milliseconds makes the login a 503.
+ */
 export function createLoginThrottle (throttle: ResolvedLoginThrottle | false, storeTimeout: number): LoginThrottle {
   if (throttle === false) return NO_THROTTLE
   const { perLogin, perAddress, loginName } = throttle
   const counter = throttle.counter ?? memoryAttempts()
 
-  /** Counts under `key`; an answer that is not a number of milliseconds fails closed. */
-  async function take (key: string, limit: number, windowMs: number): Promise<number> {
-    const wait = await callStore(() => counter.take(key, limit, windowMs), storeTimeout)
+  /** A counter's answer to `take`: a number of milliseconds, or the 503. */
+  function waitOf (wait: unknown): number {
     if (typeof wait !== 'number' || !(wait >= 0)) {
       throw new StoreUnavailableError({ cause: new TypeError(`the attempt counter's take() answered ${String(wait)}, not a number of milliseconds`) })
     }
     return wait
   }
 
-  async function release (keys: readonly string[]): Promise<void> {
-    for (const key of keys) await callStore(() => counter.release(key), storeTimeout)
+  /** Calls the counter, failing closed: a throw is a 503, and so is a promise that rejects or takes longer than the store timeout. */
+  function ask<T> (answer: () => T | Promise<T>): T | Promise<T> {
+    let value: T | Promise<T>
+    try {
+      value = answer()
+    } catch (cause) {
+      throw new StoreUnavailableError({ cause })
+    }
+    return isThenable(value) ? withTimeout(value, storeTimeout) : value
+  }
+
+  /** Counts under `key`; an answer that is not a number of milliseconds fails closed. */
+  function take ([key, max, windowMs]: Limit): number | Promise<number> {
+    const wait = ask(() => counter.take(key, max, windowMs))
+    return isThenable(wait) ? wait.then(waitOf) : waitOf(wait)
+  }
+
+  function release (keys: readonly string[], from = 0): void | Promise<void> {
+    for (let index = from; index < keys.length; index++) {
+      const key = keys[index] as string
+      const done = ask(() => counter.release(key))
+      if (isThenable(done)) return done.then(() => release(keys, index + 1))
+    }
+  }
+
+  /** Refused: what this attempt counted under the other limit is given back, then the 429. */
+  function refuse (taken: readonly string[], wait: number): never | Promise<never> {
+    const released = release(taken)
+    if (isThenable(released)) return released.then(() => { throw tooManyAttempts(wait) })
+    throw tooManyAttempts(wait)
+  }
+
+  /** Counts under `limits[index]` on, once an asynchronous counter answered `wait` for it. */
+  async function admitLater (limits: readonly Limit[], index: number, taken: string[], wait: number): Promise<readonly string[]> {
+    for (;;) {
+      if (wait > 0) return await refuse(taken, wait)
+      taken.push((limits[index] as Limit)[0])
+      if (++index === limits.length) return taken
+      wait = await take(limits[index] as Limit)
+    }
   }
 
   return Object.freeze({
-    async admit (request: FastifyRequest, credentials: Credentials & Record<string, unknown>): Promise<readonly string[]> {
-      const limits: Array<[string, number, number]> = []
+    admit (request: FastifyRequest, credentials: Credentials & Record<string, unknown>): readonly string[] | Promise<readonly string[]> {
+      const limits: Limit[] = []
       const name = perLogin === false ? undefined : loginName(credentials)
       if (perLogin !== false && typeof name === 'string') limits.push([loginKey(name), perLogin.max, perLogin.window])
       if (perAddress !== false) limits.push([addressKey(request.ip), perAddress.max, perAddress.window])
       const taken: string[] = []
-      for (const [key, max, windowMs] of limits) {
-        const wait = await take(key, max, windowMs)
-        if (wait > 0) {
-          // Refused: what this attempt counted under the other limit is given back.
-          await release(taken)
-          throw tooManyAttempts(wait)
-        }
-        taken.push(key)
+      for (let index = 0; index < limits.length; index++) {
+        const wait = take(limits[index] as Limit)
+        if (isThenable(wait)) return wait.then((value) => admitLater(limits, index, taken, value))
+        if (wait > 0) return refuse(taken, wait)
+        taken.push((limits[index] as Limit)[0])
       }
       return taken
     },
-    release
+    release: (keys: readonly string[]) => release(keys)
   })
 }
