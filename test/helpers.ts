@@ -51,6 +51,16 @@ export async function renew (app: FastifyInstance, token: string): Promise<Light
   return await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })
 }
 
+/** Renews `token` `times` times in a row, each time the token just issued; throws at a renewal that is not 200. */
+export async function renewChain (app: FastifyInstance, token: string, times: number): Promise<string> {
+  for (let index = 0; index < times; index++) {
+    const response = await renew(app, token)
+    if (response.statusCode !== 200) throw new Error(`renewal ${index}: ${response.statusCode} ${response.body}`)
+    token = response.json().token
+  }
+  return token
+}
+
 /** Logs in through the route and answers the token. */
 export async function login (app: FastifyInstance, name = 'alice'): Promise<string> {
   const entry = USERS[name] as [string, SessionUser]
