@@ -338,26 +338,35 @@ test('mirror: an overflowing copy goes back to memory once a reload fits', async
   t.pass('a published entry past the capacity overflows it again')
 })
 
-test('mirror: a load still under way when the store closes is not trusted', async (t) => {
-  const server = await RedisServer.start(t)
-  const client = server.client()
-  await connected(client)
-  let scanning: () => void = () => {}
-  const scanStarted = new Promise<void>((resolve) => { scanning = resolve })
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => { release = resolve })
-  // Holds the first SCAN until the store is closed: the only way to reach that race on demand.
-  const slow = new Proxy(client, {
-    get (target, property) {
-      if (property === 'scan') return async (...args: unknown[]) => { scanning(); await gate; return await (target.scan as (...a: unknown[]) => unknown)(...args) }
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
+for (const outcome of ['answers', 'fails'] as const) {
+  test(`mirror: a load still under way when the store closes is not trusted, whether its SCAN then ${outcome}`, async (t) => {
+    const server = await RedisServer.start(t)
+    const client = server.client()
+    await connected(client)
+    let scanning: () => void = () => {}
+    const scanStarted = new Promise<void>((resolve) => { scanning = resolve })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    // Holds the first SCAN until the store is closed: the only way to reach that race on demand.
+    const slow = new Proxy(client, {
+      get (target, property) {
+        if (property === 'scan') {
+          return async (...args: unknown[]) => {
+            scanning()
+            await gate
+            if (outcome === 'fails') throw new Error('connection lost')
+            return await (target.scan as (...a: unknown[]) => unknown)(...args)
+          }
+        }
+        const value = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    })
+    const store = redisStore({ client: slow })
+    await scanStarted
+    await store.close()
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    t.throws(() => store.session('x'), /not in sync/)
   })
-  const store = redisStore({ client: slow })
-  await scanStarted
-  await store.close()
-  release()
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  t.throws(() => store.session('x'), /not in sync/)
-})
+}
