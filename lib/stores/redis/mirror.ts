@@ -1,6 +1,7 @@
 import type { RedisClient, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
 import { loadKeys, type Kind } from './load'
+import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
 
 export type { Kind } from './load'
@@ -53,7 +54,6 @@ const seconds = (): number => Math.floor(Date.now() / 1000)
  */
 export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number, overflowRetryMs = OVERFLOW_RETRY_DELAY): RedisMirror {
   let tables = new SessionTables(maxEntries)
-  const subscriber = client.duplicate()
   let inSync = false
   let overflow = false
   let attempts = 0
@@ -111,7 +111,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     const wanted = (): boolean => attempt === attempts
     clearTimeout(retry)
     try {
-      await subscriber.subscribe(channel)
+      await subscription.subscribe()
       await loadKeys(client, prefix, 's', apply, wanted)
       await loadKeys(client, prefix, 'u', apply, wanted)
       if (!wanted()) return
@@ -125,30 +125,25 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     }
   }
 
-  subscriber.on('message', (_channel: string, message: string) => {
-    const change = parseMessage(message)
-    if (change === undefined) {
+  const subscription = openSubscription(client, channel, {
+    message (message) {
+      const change = parseMessage(message)
       // Something else publishes on our channel: the copy may have missed a real message.
-      void resync()
-      return
-    }
-    applyOrOverflow(...change)
+      if (change === undefined) void resync()
+      else applyOrOverflow(...change)
+    },
+    ready: () => { void resync() },
+    close: distrust
   })
-  subscriber.on('close', distrust)
-  subscriber.on('ready', () => { void resync() })
-  // Connection errors surface as 'close'; a listener keeps ioredis from reporting them as unhandled.
-  subscriber.on('error', () => {})
 
   async function close (): Promise<void> {
     distrust()
     overflow = false
     clearTimeout(retry)
-    subscriber.disconnect()
+    subscription.close()
   }
   // The mirror lives as long as the host's client: when the host quits it, the mirror goes too.
   client.once('end', () => { void close() })
-  // A duplicate of a lazyConnect client waits for a first command; a subscriber must connect now.
-  if (subscriber.status === 'wait') subscriber.connect().catch(() => {})
 
   /** Throws while the copy cannot be trusted. */
   function trusted (): void {
