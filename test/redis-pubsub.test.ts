@@ -75,3 +75,15 @@ test('a Redis Cluster: a logout made while the subscription was cut is honoured,
   }
   t.pass('every logout made during a blip was honoured')
 })
+
+test('a Redis Cluster: a mirror created before its client found the masters subscribes once it has', async (t) => {
+  const cluster = await RedisClusterServers.start(t)
+  // Not awaited: the client has not discovered a single node when the store starts.
+  const client = cluster.client()
+  const store = await mirrorOn(t, client)
+  const other = redisStore({ client: await cluster.ready(), mode: 'lookup' })
+  t.teardown(async () => await other.close())
+  await other.end('late-start', now() + 60)
+  await eventually(async () => (answer(store, 'late-start') as SessionRecord | undefined)?.ended === true)
+  t.pass('a logout made after the start is seen')
+})

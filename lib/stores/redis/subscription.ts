@@ -34,7 +34,6 @@ const REPLACE_DELAY = 100
  */
 export function openSubscription (client: RedisClient, channel: string, events: SubscriptionEvents): Subscription {
   let current: RedisSubscriber | undefined
-  let closed = false
   let timer: NodeJS.Timeout | undefined
 
   function watch (connection: RedisSubscriber): RedisSubscriber {
@@ -50,7 +49,6 @@ export function openSubscription (client: RedisClient, channel: string, events: 
 
   /** Connects to one master of the Cluster, and to another once that connection drops. */
   function openOnMaster (): void {
-    if (closed) return
     const nodes = masterNodes(client)
     const node = nodes[Math.floor(Math.random() * nodes.length)]
     if (node === undefined) {
@@ -61,6 +59,7 @@ export function openSubscription (client: RedisClient, channel: string, events: 
     const connection = node.duplicate()
     current = connection
     connection.on('close', () => {
+      // Closed on purpose, by close() (which clears `current`): nothing to replace.
       if (current !== connection) return
       current = undefined
       connection.disconnect()
@@ -78,7 +77,6 @@ export function openSubscription (client: RedisClient, channel: string, events: 
       await current.subscribe(channel)
     },
     close () {
-      closed = true
       clearTimeout(timer)
       current?.disconnect()
       current = undefined
