@@ -1,9 +1,13 @@
+import type { FastifyInstance } from 'fastify'
 import { test } from 'tap'
-import { redisStore } from '../lib/index'
+import { redisStore, type JwtSessionOptions } from '../lib/index'
+import { bearer, buildApp, decodePayload, issue, login, renew } from './helpers'
 import { hashTag, masterNodes } from '../lib/stores/redis/nodes'
 import { MINIMAL_ACL } from './redis-acl'
 import { RedisClusterServers } from './redis-cluster'
-import { RedisServer } from './redis-server'
+import { RedisServer, eventually } from './redis-server'
+
+type Teardown = { teardown (fn: () => unknown): void }
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
@@ -89,4 +93,78 @@ test('on a real 3-master Redis Cluster', async (t) => {
       t.equal(await client.get(`jwt-session:s:${sid}`), 'x', `session ${sid} ended on its master, then refused`)
     }
   })
+})
+
+/** The status of `/me` for `token`. */
+async function me (app: FastifyInstance, token: string): Promise<number> {
+  return (await app.inject({ url: '/me', headers: bearer(token) })).statusCode
+}
+
+/** Logs `token` out (everywhere with `all`) and answers the status. */
+async function logout (app: FastifyInstance, token: string, all = false): Promise<number> {
+  return (await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token), payload: all ? { all } : {} })).statusCode
+}
+
+test('the plugin on a real 3-master Redis Cluster, in both modes', async (t) => {
+  const cluster = await RedisClusterServers.start(t)
+  const admins = await Promise.all(cluster.nodes.map(async (node) => await node.admin()))
+
+  for (const mode of ['mirror', 'lookup'] as const) {
+    const prefix = `e2e-${mode}:`
+    /** An app on its own Cluster client and store, as another instance would be. */
+    async function instance (t: Teardown, options: Partial<JwtSessionOptions> = {}, keys = prefix): Promise<FastifyInstance> {
+      const store = redisStore({ client: await cluster.ready(), mode, prefix: keys })
+      t.teardown(async () => await store.close())
+      await store.ready()
+      return await buildApp(t, { revocationStore: store, ...options })
+    }
+
+    t.test(`${mode}: login, renew, logout and logout-all, seen by another instance`, async (t) => {
+      const [one, two] = [await instance(t), await instance(t)]
+      const token = await login(one)
+      t.equal(await me(two, token), 200)
+      const renewed = await renew(one, token)
+      t.equal(renewed.statusCode, 200)
+      const next: string = renewed.json().token
+      t.equal(decodePayload(next).gen, 1)
+      t.equal(await me(two, next), 200)
+      t.equal(await logout(two, next), 204)
+      await eventually(async () => await me(one, next) === 401)
+      t.equal(await me(two, next), 401, 'the instance that logged out refuses at once')
+      t.equal((await renew(one, next)).statusCode, 401, 'an ended session cannot be renewed')
+      const [phone, laptop, bob] = [await login(one), await login(two), await login(one, 'bob')]
+      t.equal(await logout(one, phone, true), 204)
+      await eventually(async () => await me(two, laptop) === 401)
+      t.equal(await me(one, laptop), 401)
+      t.equal(await me(two, phone), 401)
+      t.equal(await me(two, bob), 200, 'other users are untouched')
+      t.equal(await me(two, await login(one)), 200, 'a login after the logout-all works')
+    })
+
+    t.test(`${mode}: the login throttle counts on the Cluster, shared by instances`, async (t) => {
+      const throttle = { loginThrottle: { perLogin: { max: 2 }, perAddress: false as const } }
+      const [one, two] = [await instance(t, throttle), await instance(t, throttle)]
+      const attempt = async (app: FastifyInstance, password: string): Promise<number> =>
+        (await app.inject({ method: 'POST', url: '/@login', payload: { login: 'bob', password } })).statusCode
+      t.equal(await attempt(one, 'wrong'), 401)
+      t.equal(await attempt(two, 'wrong'), 401)
+      t.equal(await attempt(one, 'builder'), 429, 'two failures on two instances fill the window')
+      t.equal(await attempt(two, 'builder'), 429)
+    })
+
+    t.test(`${mode}: an instance started after 300 logouts refuses every one of them`, async (t) => {
+      const keys = `${prefix}late:`
+      const first = await instance(t, {}, keys)
+      const tokens = await Promise.all(Array.from({ length: 300 }, async () => await issue(first)))
+      for (const token of tokens) if (await logout(first, token) !== 204) t.fail('logout refused')
+      const held = await Promise.all(admins.map(async (admin) => (await admin.keys(`${keys}s:*`)).length))
+      t.equal(held.reduce((a, b) => a + b, 0), 300)
+      t.ok(held.every((count) => count > 0), `every master holds some of them (${held.join(', ')})`)
+      const late = await instance(t, {}, keys)
+      let refused = 0
+      for (const token of tokens) if (await me(late, token) === 401) refused++
+      t.equal(refused, 300)
+      t.equal(await me(late, await login(late)), 200, 'a live session is still let in')
+    })
+  }
 })

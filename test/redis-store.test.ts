@@ -2,6 +2,7 @@ import { test } from 'tap'
 import { redisStore, type RedisStore, type SessionRecord } from '../lib/index'
 import { bearer, buildApp, decodePayload, fakeClock, issue, login, renew, renewChain } from './helpers'
 import { RedisServer, connected, eventually } from './redis-server'
+import { startRedisMirror } from '../lib/stores/redis/mirror'
 
 const MODES = ['mirror', 'lookup'] as const
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -286,36 +287,81 @@ for (const mode of MODES) {
   })
 }
 
-test('mirror: a copy too full to hold a new entry is distrusted (503), never silently short', async (t) => {
+test('mirror: past maxEntries the copy answers from Redis (401/200 right), never a 503 wall, from a message or from the load', async (t) => {
   const server = await RedisServer.start(t)
-  const store = await storeOn(t, server, { maxEntries: 1 })
-  const other = await storeOn(t, server)
-  await other.end('one', now() + 60)
-  await other.endSubject('two', 1, now() + 60)
-  await eventually(async () => { try { store.session('one'); return false } catch { return true } })
-  t.throws(() => store.subject('two'), /not in sync/)
+  const small = await storeOn(t, server, { maxEntries: 2 })
+  const app = await buildApp(t, { revocationStore: small })
+  const tokens = await Promise.all(['alice', 'alice', 'alice', 'alice', 'bob'].map(async (name) => await login(app, name)))
+  const [kept, ...gone] = tokens as [string, ...string[]]
+  const bob = gone.pop() as string
+  for (const token of gone) t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })).statusCode, 204)
+  t.type(small.session('probe'), Promise, 'past its capacity, the store reads Redis (a promise), not the copy')
+  for (const token of gone) t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'a logged-out token is refused')
+  t.equal((await app.inject({ url: '/me', headers: bearer(kept) })).statusCode, 200, 'a live one is let in')
+  t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(bob), payload: { all: true } })).statusCode, 204)
+  t.equal((await app.inject({ url: '/me', headers: bearer(bob) })).statusCode, 401, 'a logout-all is honoured')
+  t.equal((await renew(app, kept)).statusCode, 200, 'a renewal works')
+
+  // A mirror that meets the overflow while loading answers from Redis too, once ready.
+  const late = await storeOn(t, server, { maxEntries: 2 })
+  const lateApp = await buildApp(t, { revocationStore: late })
+  for (const token of [...gone, bob]) t.equal((await lateApp.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
 })
 
-test('mirror: a load still under way when the store closes is not trusted', async (t) => {
+test('mirror: an overflowing copy goes back to memory once a reload fits', async (t) => {
   const server = await RedisServer.start(t)
+  const redis = await server.admin()
   const client = server.client()
   await connected(client)
-  let scanning: () => void = () => {}
-  const scanStarted = new Promise<void>((resolve) => { scanning = resolve })
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => { release = resolve })
-  // Holds the first SCAN until the store is closed: the only way to reach that race on demand.
-  const slow = new Proxy(client, {
-    get (target, property) {
-      if (property === 'scan') return async (...args: unknown[]) => { scanning(); await gate; return await (target.scan as (...a: unknown[]) => unknown)(...args) }
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
-  })
-  const store = redisStore({ client: slow })
-  await scanStarted
-  await store.close()
-  release()
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  t.throws(() => store.session('x'), /not in sync/)
+  const mirror = startRedisMirror(client, 'jwt-session:', 'jwt-session:revoked', 2, 50)
+  t.teardown(async () => await mirror.close())
+  await mirror.ready()
+  t.equal(mirror.overflowing(), false)
+  for (const sid of ['a', 'b', 'c']) await redis.set(`jwt-session:s:${sid}`, 'x', 'EX', 60)
+  mirror.apply('s', 'a', 'x', now() + 60)
+  mirror.apply('s', 'b', 'x', now() + 60)
+  mirror.apply('s', 'c', 'x', now() + 60)
+  t.equal(mirror.overflowing(), true, 'a third entry does not fit')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(mirror.overflowing(), true, 'reloads that do not fit leave it overflowing')
+  await redis.del('jwt-session:s:a')
+  await eventually(async () => !mirror.overflowing())
+  t.equal(mirror.session('b')?.ended, true, 'answered from memory again')
+  t.equal(mirror.session('a'), undefined)
+  await redis.publish('jwt-session:revoked', JSON.stringify(['s', 'd', 'x', now() + 60]))
+  await eventually(async () => mirror.overflowing())
+  t.pass('a published entry past the capacity overflows it again')
 })
+
+for (const outcome of ['answers', 'fails'] as const) {
+  test(`mirror: a load still under way when the store closes is not trusted, whether its SCAN then ${outcome}`, async (t) => {
+    const server = await RedisServer.start(t)
+    const client = server.client()
+    await connected(client)
+    let scanning: () => void = () => {}
+    const scanStarted = new Promise<void>((resolve) => { scanning = resolve })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    // Holds the first SCAN until the store is closed: the only way to reach that race on demand.
+    const slow = new Proxy(client, {
+      get (target, property) {
+        if (property === 'scan') {
+          return async (...args: unknown[]) => {
+            scanning()
+            await gate
+            if (outcome === 'fails') throw new Error('connection lost')
+            return await (target.scan as (...a: unknown[]) => unknown)(...args)
+          }
+        }
+        const value = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    })
+    const store = redisStore({ client: slow })
+    await scanStarted
+    await store.close()
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    t.throws(() => store.session('x'), /not in sync/)
+  })
+}

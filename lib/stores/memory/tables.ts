@@ -28,8 +28,8 @@ interface SubjectEntry {
 const sessionExpiry = (entry: SessionEntry): number => typeof entry === 'number' ? entry + EPOCH : entry.expiresAt
 const subjectExpiry = (entry: SubjectEntry): number => entry.expiresAt
 
-/** Thrown by a write that needs a new entry when the tables are full of live ones. */
-class MemoryStoreFullError extends Error {
+/** Thrown by a write that needs a new entry when the tables are full of live ones (the Redis mirror then answers from Redis). */
+export class MemoryStoreFullError extends Error {
   override name = 'MemoryStoreFullError'
 }
 

@@ -1,9 +1,10 @@
 import type { RedisClient, SessionRecord } from '../../types'
-import { SessionTables } from '../memory/tables'
+import { MemoryStoreFullError, SessionTables } from '../memory/tables'
+import { loadKeys, type Kind } from './load'
+import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
 
-/** What a Redis key holds: a session (`s`) or a user (`u`). */
-export type Kind = 's' | 'u'
+export type { Kind } from './load'
 
 /** A copy of the sessions' state in Redis, kept in this process and current through pub/sub. */
 export interface RedisMirror {
@@ -11,23 +12,23 @@ export interface RedisMirror {
   session (sid: string): SessionRecord | undefined
   /** The user's cut-off; throws while the copy cannot be trusted. */
   subject (sub: string): number | undefined
+  /**
+   * Whether Redis' state is past `maxEntries`: the copy holds nothing then, and reads must go
+   * to Redis (as in lookup mode) until a reload fits again.
+   */
+  overflowing (): boolean
   /** Records a value this process wrote, without waiting for its echo. */
   apply (kind: Kind, id: string, value: string, expiresAt: number): void
-  /** Resolves once the copy is loaded and subscribed. */
+  /** Resolves once the copy is loaded and subscribed, or once it knows it cannot hold the state. */
   ready (): Promise<void>
   /** Stops the subscription (its own connection); the host's client is left alone. */
   close (): Promise<void>
 }
 
-/** Keys fetched per SCAN step while loading. */
-const SCAN_COUNT = 1000
 /** Wait before trying to load again after a failure, in milliseconds. */
 const RETRY_DELAY = 500
-
-/** A SCAN pattern that matches `prefix` literally. */
-function globEscape (prefix: string): string {
-  return prefix.replace(/[*?[\]\\]/g, (character) => `\\${character}`)
-}
+/** Wait before trying again to hold a state that did not fit, in milliseconds: each try is a full load. */
+export const OVERFLOW_RETRY_DELAY = 30_000
 
 /** A pub/sub message `[kind, id, value, expiresAt]`, or undefined when it is not one. */
 function parseMessage (message: string): [Kind, string, string, number] | undefined {
@@ -43,15 +44,18 @@ const seconds = (): number => Math.floor(Date.now() / 1000)
 
 /**
  * Starts a mirror: subscribes first on a connection of its own, then loads the session and
- * user keys under `prefix` (and no other), so that nothing published during the load is
- * missed: applying a value twice, or an older one after a newer, changes nothing (an end
- * stays, a generation and a cut-off only grow). Whenever the subscription drops, the copy is
- * distrusted (reads throw, so requests get 503) until it is subscribed and loaded again.
+ * user keys under `prefix` (and no other) from every master, so that nothing published during
+ * the load is missed: applying a value twice, or an older one after a newer, changes nothing
+ * (an end stays, a generation and a cut-off only grow). Whenever the subscription drops, the
+ * copy is distrusted (reads throw, so requests get 503) until it is subscribed and loaded
+ * again. When Redis holds more than `maxEntries` entries, the copy is dropped and reads go to
+ * Redis, rather than refusing everyone; a full load is tried again every `overflowRetryMs`
+ * and the copy is used again once one fits.
  */
-export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number): RedisMirror {
-  const tables = new SessionTables(maxEntries)
-  const subscriber = client.duplicate()
+export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number, overflowRetryMs = OVERFLOW_RETRY_DELAY): RedisMirror {
+  let tables = new SessionTables(maxEntries)
   let inSync = false
+  let overflow = false
   let attempts = 0
   let retry: NodeJS.Timeout | undefined
   let markReady!: () => void
@@ -70,24 +74,14 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     tables.setSession(id, record, Math.max(expiresAt, tables.sessionExpiry(id)), now)
   }
 
-  async function load (kind: Kind): Promise<void> {
-    const keyPrefix = `${prefix}${kind}:`
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${globEscape(keyPrefix)}*`, 'COUNT', SCAN_COUNT)
-      cursor = next
-      const pipeline = client.pipeline()
-      for (const key of keys) pipeline.get(key).call('EXPIRETIME', key)
-      // Never null: exec() answers null only for a discarded MULTI.
-      const replies = await pipeline.exec() as Array<[Error | null, unknown]>
-      keys.forEach((key, index) => {
-        const value = (replies[2 * index] as [Error | null, unknown])[1]
-        const expiresAt = (replies[2 * index + 1] as [Error | null, number])[1]
-        // As in lookup mode: a key of another type is not ours and is read past (its GET fails);
-        // a string is kept forever if something stored it with no expiry.
-        if (typeof value === 'string') apply(kind, key.slice(keyPrefix.length), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
-      })
-    } while (cursor !== '0')
+  /** Applies a value this process wrote or heard of; a copy too small for it gives way to Redis. */
+  function applyOrOverflow (kind: Kind, id: string, value: string, expiresAt: number): void {
+    try {
+      apply(kind, id, value, expiresAt)
+    } catch {
+      // Only a full copy throws here (MemoryStoreFullError).
+      overflowed()
+    }
   }
 
   /** Distrusts the copy; a load under way when this happens is not trusted either. */
@@ -96,50 +90,60 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     inSync = false
   }
 
+  /**
+   * The copy cannot hold Redis' state: it is dropped (its memory too), reads go to Redis, and
+   * a full load is tried again later. Messages go on filling a fresh copy meanwhile: harmless,
+   * as the next load starts from it.
+   */
+  function overflowed (): void {
+    distrust()
+    overflow = true
+    tables = new SessionTables(maxEntries)
+    clearTimeout(retry)
+    retry = setTimeout(() => { void resync() }, overflowRetryMs).unref()
+    // The store can answer, from Redis.
+    markReady()
+  }
+
   async function resync (): Promise<void> {
     distrust()
     const attempt = attempts
+    const wanted = (): boolean => attempt === attempts
     clearTimeout(retry)
     try {
-      await subscriber.subscribe(channel)
-      await load('s')
-      await load('u')
-      if (attempt !== attempts) return
+      await subscription.subscribe()
+      await loadKeys(client, prefix, 's', apply, wanted)
+      await loadKeys(client, prefix, 'u', apply, wanted)
+      if (!wanted()) return
       inSync = true
+      overflow = false
       markReady()
-    } catch {
-      if (attempt === attempts) retry = setTimeout(() => { void resync() }, RETRY_DELAY).unref()
+    } catch (error) {
+      if (!wanted()) return
+      if (error instanceof MemoryStoreFullError) overflowed()
+      else retry = setTimeout(() => { void resync() }, RETRY_DELAY).unref()
     }
   }
 
-  subscriber.on('message', (_channel: string, message: string) => {
-    const change = parseMessage(message)
-    if (change === undefined) {
+  const subscription = openSubscription(client, channel, {
+    message (message) {
+      const change = parseMessage(message)
       // Something else publishes on our channel: the copy may have missed a real message.
-      void resync()
-      return
-    }
-    try {
-      apply(...change)
-    } catch {
-      // The copy is full of live entries: it cannot hold this one, so it cannot be trusted.
-      distrust()
-    }
+      if (change === undefined) void resync()
+      else applyOrOverflow(...change)
+    },
+    ready: () => { void resync() },
+    close: distrust
   })
-  subscriber.on('close', distrust)
-  subscriber.on('ready', () => { void resync() })
-  // Connection errors surface as 'close'; a listener keeps ioredis from reporting them as unhandled.
-  subscriber.on('error', () => {})
 
   async function close (): Promise<void> {
     distrust()
+    overflow = false
     clearTimeout(retry)
-    subscriber.disconnect()
+    subscription.close()
   }
   // The mirror lives as long as the host's client: when the host quits it, the mirror goes too.
   client.once('end', () => { void close() })
-  // A duplicate of a lazyConnect client waits for a first command; a subscriber must connect now.
-  if (subscriber.status === 'wait') subscriber.connect().catch(() => {})
 
   /** Throws while the copy cannot be trusted. */
   function trusted (): void {
@@ -155,7 +159,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
       trusted()
       return tables.subject(sub)
     },
-    apply,
+    overflowing: () => overflow,
+    apply: applyOrOverflow,
     ready: async () => await readiness,
     close
   }

@@ -3,8 +3,9 @@ import type { RedisClient } from '../../types'
 /*
  * What the store needs to know about Redis Cluster. A Cluster client sends a keyless command
  * (SCAN, INFO) to one node it picks, so whatever must reach every node asks each master in
- * turn; and Redis runs a multi-key command only when all its keys hash to one slot, which the
- * keys one operation touches get by sharing a hash tag.
+ * turn; and Redis runs a multi-key command only when all its keys hash to one slot. Today
+ * every script and read of the store touches one key, so no key needs a tag; {@link hashTag}
+ * is for an operation that would touch several (a key and a log of its changes, say).
  */
 
 /** An ioredis `Cluster`, as far as the store uses it: its master nodes, each a plain client. */

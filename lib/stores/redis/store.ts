@@ -1,6 +1,6 @@
 import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../options/checks'
 import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
-import type { RedisStore, RedisStoreOptions } from '../../types'
+import type { RedisStore, RedisStoreOptions, SessionRecord } from '../../types'
 import { redisAttempts } from './attempts'
 import { checkRedisClient } from './client'
 import { startRedisMirror } from './mirror'
@@ -49,6 +49,18 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
     return value as string | null
   }
 
+  /** A session's record read from Redis: lookup mode, and a mirror past its capacity. */
+  async function lookupSession (sid: string): Promise<SessionRecord | undefined> {
+    const value = await read(sessionKey + sid)
+    return value === null ? undefined : parseSession(value)
+  }
+
+  /** A user's cut-off read from Redis: lookup mode, and a mirror past its capacity. */
+  async function lookupSubject (sub: string): Promise<number | undefined> {
+    const value = await read(subjectKey + sub)
+    return value === null ? undefined : parseCutoff(value)
+  }
+
   /** Runs a write script once Redis passed its check, with the replicas' acknowledgement when asked. */
   async function write (script: string, key: string, ...args: Array<string | number>): Promise<string> {
     await gate.passed
@@ -57,11 +69,11 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
 
   return {
     session: mirror === undefined
-      ? async (sid) => { const value = await read(sessionKey + sid); return value === null ? undefined : parseSession(value) }
-      : (sid) => { gate.assert(); return mirror.session(sid) },
+      ? lookupSession
+      : (sid) => { gate.assert(); return mirror.overflowing() ? lookupSession(sid) : mirror.session(sid) },
     subject: mirror === undefined
-      ? async (sub) => { const value = await read(subjectKey + sub); return value === null ? undefined : parseCutoff(value) }
-      : (sub) => { gate.assert(); return mirror.subject(sub) },
+      ? lookupSubject
+      : (sub) => { gate.assert(); return mirror.overflowing() ? lookupSubject(sub) : mirror.subject(sub) },
     async renew (sid, generation, at, expiresAt) {
       const value = await write(RENEW_SCRIPT, sessionKey + sid, generation, String(at), expiresAt, channel, sid)
       // This process sees its own writes at once, not when the echo arrives.
