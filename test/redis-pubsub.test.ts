@@ -1,9 +1,10 @@
 import { test } from 'tap'
-import type { Redis } from 'ioredis'
+import { Cluster, type Redis } from 'ioredis'
 import { redisStore, type RedisClient, type RedisStore, type SessionRecord } from '../lib/index'
 import { END_SCRIPT } from '../lib/stores/redis/scripts'
+import { openSubscription } from '../lib/stores/redis/subscription'
 import { RedisClusterServers } from './redis-cluster'
-import { RedisServer, connected, eventually } from './redis-server'
+import { RedisServer, connected, eventually, freePort } from './redis-server'
 
 type Teardown = { teardown (fn: () => unknown): void }
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -86,4 +87,13 @@ test('a Redis Cluster: a mirror created before its client found the masters subs
   await other.end('late-start', now() + 60)
   await eventually(async () => (answer(store, 'late-start') as SessionRecord | undefined)?.ended === true)
   t.pass('a logout made after the start is seen')
+})
+
+test('a Redis Cluster that knows no master yet: the subscription is refused (the mirror tries again), never made on nothing', async (t) => {
+  // A real Cluster client with nothing to reach: it knows no master, as at start before discovery.
+  const client = new Cluster([{ host: '127.0.0.1', port: await freePort() }], { lazyConnect: true, clusterRetryStrategy: () => null })
+  t.teardown(() => { client.disconnect() })
+  const subscription = openSubscription(client as unknown as RedisClient, 'jwt-session:revoked', { message: () => {}, ready: () => {}, close: () => {} })
+  t.teardown(() => { subscription.close() })
+  await t.rejects(subscription.subscribe(), /the revocation mirror has no connection to subscribe on/)
 })
