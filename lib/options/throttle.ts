@@ -1,3 +1,4 @@
+import { internalError } from '../errors'
 import type { AttemptCounter, Credentials, RevocationStore } from '../types'
 import { fail, isPlainObject, optionalFunction, rejectUnknownKeys, toSeconds, wholeNumber } from './checks'
 import { DEFAULTS, THROTTLE_OPTIONS } from './defaults'
@@ -19,6 +20,21 @@ function resolveAttemptLimit (name: 'perLogin' | 'perAddress', value: unknown): 
     max: wholeNumber(`loginThrottle.${name}.max`, limit.max, 1, 'a whole number of failed logins, 1 or more'),
     window: toSeconds(`loginThrottle.${name}.window`, limit.window ?? DEFAULTS.loginThrottle[name].window) * 1000
   })
+}
+
+/**
+ * The host's `loginName`, whose throw (a host bug) becomes a plain 500: its message never
+ * reaches the client.
+ */
+function guarded (loginName: LoginName | undefined): LoginName | undefined {
+  if (loginName === undefined) return undefined
+  return (credentials) => {
+    try {
+      return loginName(credentials)
+    } catch (error) {
+      throw internalError(error)
+    }
+  }
 }
 
 function isAttemptCounter (value: unknown): value is AttemptCounter {
@@ -47,7 +63,7 @@ export function resolveLoginThrottle (throttle: unknown, store: RevocationStore 
   return Object.freeze({
     perLogin: resolveAttemptLimit('perLogin', throttle.perLogin),
     perAddress: resolveAttemptLimit('perAddress', throttle.perAddress),
-    loginName: optionalFunction<LoginName>('loginThrottle.loginName', throttle.loginName) ?? defaultLoginName,
+    loginName: guarded(optionalFunction<LoginName>('loginThrottle.loginName', throttle.loginName)) ?? defaultLoginName,
     counter: (throttle.counter as AttemptCounter | undefined) ?? storeCounter(store)
   })
 }

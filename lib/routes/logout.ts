@@ -1,14 +1,22 @@
 import type { FastifyInstance } from 'fastify'
 import { clearingRefusedCookie } from '../http/cookies'
+import { createRenewalCheck } from '../http/renewal'
 import { TAGS, type RouteContext } from './context'
 import { BearerHeaders, LogoutBody, errorResponses } from './schemas'
 import { strictValidatorCompiler } from './validation'
 
 /** `POST /@logout`: ends the session for good, or with `{ "all": true }` every session of the user. */
 export function registerLogout (fastify: FastifyInstance, path: string, context: RouteContext): void {
-  const { revocations, authenticator, audit, cookie } = context
+  const { tokens, revocations, audit, cookie } = context
+  // A token that can still be renewed (expired less than `idleTimeout` ago, or of a generation
+  // just retired) can still end its session: a logout that refused it would leave the session
+  // renewable, by the browser or by a thief, while the user thinks it over.
+  const check = createRenewalCheck(tokens, revocations, cookie)
+  const authenticateLogout: Parameters<typeof clearingRefusedCookie>[0] = (request, _reply, done) => {
+    check(request).then(() => { done() }, done)
+  }
   fastify.post(path, {
-    onRequest: cookie === undefined ? authenticator.hook : clearingRefusedCookie(authenticator.hook, cookie),
+    onRequest: cookie === undefined ? authenticateLogout : clearingRefusedCookie(authenticateLogout, cookie),
     validatorCompiler: strictValidatorCompiler(true),
     schema: {
       summary: 'Log out: end this session, or with { "all": true } every session of this user',
@@ -21,7 +29,7 @@ export function registerLogout (fastify: FastifyInstance, path: string, context:
   }, async (request, reply) => {
     const claims = request.user
     const all = (request.body as { all?: boolean } | undefined)?.all === true
-    await (all ? revocations.endSubject(claims.sub) : revocations.end(claims))
+    await (all ? revocations.endSubject(claims.sub, claims.auth_us) : revocations.end(claims))
     cookie?.clear(reply)
     await audit.logout(request, { sub: claims.sub, sid: claims.sid, all })
     return reply.code(204).send()

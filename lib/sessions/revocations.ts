@@ -27,8 +27,8 @@ export interface Revocations {
   renew (claims: SessionClaims): Promise<RenewalOutcome>
   /** Ends the token's session: every token of its `sid`. */
   end (claims: SessionClaims): Promise<void>
-  /** Ends every session of `sub` logged in until now. */
-  endSubject (sub: string): Promise<void>
+  /** Ends every session of `sub` logged in until now, and at least until `notBefore` (microseconds). */
+  endSubject (sub: string, notBefore?: number): Promise<void>
 }
 
 const cannotRevoke = async (): Promise<never> => { throw new LogoutUnsupportedError() }
@@ -59,11 +59,6 @@ export function createRevocations (options: ResolvedOptions): Revocations {
     return Math.ceil(Math.min(Date.now() / 1000 + expiresIn, authTime + maxSessionAge) + afterExp)
   }
 
-  /** The answers to a session and a subject lookup, waited for together (bounded by the timeout). */
-  function settle (pending: unknown): unknown {
-    return isThenable(pending) ? withTimeout(pending, storeTimeout) : pending
-  }
-
   /**
    * Asks the store about the token's session and user, both at once; judged at once when the
    * store answers at once. `grace` (µs): see `judge`; undefined for a renewal.
@@ -84,7 +79,8 @@ export function createRevocations (options: ResolvedOptions): Revocations {
     }
     // A synchronous store (the memory store, the Redis mirror) costs no closure, promise or timer.
     if (!isThenable(record) && !isThenable(cutoff)) return judge(record, cutoff, claims, grace)
-    return Promise.all([settle(record), settle(cutoff)]).then(([session, latest]) => judge(session, latest, claims, grace))
+    // Both answers waited for together, under one timeout.
+    return withTimeout(Promise.all([record, cutoff]), storeTimeout).then(([session, latest]) => judge(session, latest, claims, grace))
   }
 
   return Object.freeze({
@@ -108,10 +104,18 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       return 'renewed'
     },
     async end (claims: SessionClaims) {
+      // A host's jwtAuth.revoke() may pass anything: an entry with no expiry would be dropped
+      // at once, and the revocation forgotten while the call said it was made.
+      if (typeof claims?.sid !== 'string' || claims.sid === '' || !Number.isFinite(claims.auth_time)) {
+        throw new TypeError('revoking a session needs the claims of a verified token (sid and auth_time)')
+      }
       await callStore(() => store.end(claims.sid, sessionExpiry(claims.auth_time)), storeTimeout)
     },
-    async endSubject (sub: string) {
-      const cutoff = microClock()
+    async endSubject (sub: string, notBefore = 0) {
+      if (typeof sub !== 'string' || sub === '') throw new TypeError('revoking a user needs a non-empty sub')
+      // Never before the login of the session that asks: a clock stepped back, or another
+      // instance's clock ahead, must not leave the caller's own session standing.
+      const cutoff = Math.max(microClock(), notBefore)
       await callStore(() => store.endSubject(sub, cutoff, Math.ceil(Date.now() / 1000 + expiresIn + afterExp)), storeTimeout)
     }
   })
