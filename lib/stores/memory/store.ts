@@ -34,15 +34,13 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
       const now = seconds()
       const current = tables.session(sid)
       if (current !== undefined && (current.ended || current.generation > generation)) return current
-      return tables.setSession(sid, { generation: generation + 1, renewedAt: at, ended: false }, Math.max(expiresAt, tables.sessionExpiry(sid)), now)
+      return tables.setSession(sid, { generation: generation + 1, renewedAt: at, ended: false }, expiresAt, now)
     },
     end (sid, expiresAt) {
-      tables.setSession(sid, ENDED, Math.max(expiresAt, tables.sessionExpiry(sid)), seconds())
+      tables.setSession(sid, ENDED, expiresAt, seconds())
     },
     endSubject (sub, cutoff, expiresAt) {
-      const old = tables.subjectEntry(sub)
-      const kept = old === undefined ? { cutoff, expiresAt } : { cutoff: Math.max(cutoff, old.cutoff), expiresAt: Math.max(expiresAt, old.expiresAt) }
-      tables.setSubject(sub, kept.cutoff, kept.expiresAt, seconds())
+      tables.raiseSubject(sub, cutoff, expiresAt, seconds())
     }
   }
 }

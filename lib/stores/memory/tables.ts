@@ -62,27 +62,23 @@ export class SessionTables {
     return entry === undefined || entry.expiresAt <= Date.now() / 1000 ? undefined : entry.cutoff
   }
 
-  /** The expiry of what `sid` holds, live or not, or 0. */
-  sessionExpiry (sid: string): number {
-    const entry = this.sessions.get(sid)
-    return entry === undefined ? 0 : sessionExpiry(entry)
-  }
-
-  /** Records `record` (or, when ended, the end) for `sid` until `expiresAt`; answers the record kept. */
+  /**
+   * Records `record` (or, when ended, the end) for `sid`, kept until the later of `expiresAt`
+   * and what it held: an entry never expires earlier than a write asked. Answers the record kept.
+   */
   setSession (sid: string, record: SessionRecord, expiresAt: number, now: number): SessionRecord {
-    const entry = record.ended ? expiresAt - EPOCH : new LiveSession(record.generation, record.renewedAt, expiresAt)
+    const old = this.sessions.get(sid)
+    const until = old === undefined ? expiresAt : Math.max(expiresAt, sessionExpiry(old))
+    const entry = record.ended ? until - EPOCH : new LiveSession(record.generation, record.renewedAt, until)
     this.set(this.sessions, sid, entry, sessionExpiry, now)
     return typeof entry === 'number' ? ENDED : entry
   }
 
-  /** Records `cutoff` for `sub` until `expiresAt`. */
-  setSubject (sub: string, cutoff: number, expiresAt: number, now: number): void {
-    this.set(this.subjects, sub, { cutoff, expiresAt }, subjectExpiry, now)
-  }
-
-  /** The entry of `sub`, live or not. */
-  subjectEntry (sub: string): SubjectEntry | undefined {
-    return this.subjects.get(sub)
+  /** Raises the cut-off of `sub` to at least `cutoff`, kept until the later of `expiresAt` and what it held. */
+  raiseSubject (sub: string, cutoff: number, expiresAt: number, now: number): void {
+    const old = this.subjects.get(sub)
+    const entry = old === undefined ? { cutoff, expiresAt } : { cutoff: Math.max(cutoff, old.cutoff), expiresAt: Math.max(expiresAt, old.expiresAt) }
+    this.set(this.subjects, sub, entry, subjectExpiry, now)
   }
 
   private set<V> (map: Map<string, V>, key: string, value: V, expiryOf: (value: V) => number, now: number): void {

@@ -64,14 +64,13 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   function apply (kind: Kind, id: string, value: string, expiresAt: number): void {
     const now = seconds()
     if (kind === 'u') {
-      const old = tables.subjectEntry(id)
-      tables.setSubject(id, Math.max(parseCutoff(value), old?.cutoff ?? 0), Math.max(expiresAt, old?.expiresAt ?? 0), now)
+      tables.raiseSubject(id, parseCutoff(value), expiresAt, now)
       return
     }
     const record = parseSession(value)
     const current = tables.session(id)
     if (current !== undefined && (current.ended || (!record.ended && current.generation >= record.generation))) return
-    tables.setSession(id, record, Math.max(expiresAt, tables.sessionExpiry(id)), now)
+    tables.setSession(id, record, expiresAt, now)
   }
 
   /** Applies a value this process wrote or heard of; a copy too small for it gives way to Redis. */
