@@ -31,6 +31,8 @@ export interface VerifiedToken {
   readonly claims: SessionClaims
   /** The key's verifier that accepted the token: a cached token dies with its key (see `Keyring.trusts`). */
   readonly verifiedBy: Verifier
+  /** Before this time (ms since the epoch) the token is not valid yet: its `iat`, or a later `nbf`, less the leeway. */
+  readonly validFromMs: number
 }
 
 /** Signs and verifies the plugin's tokens. */
@@ -91,7 +93,9 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
   /** Verifies with the chosen verifier and remembers the result. */
   function check (token: string, verifier: Verifier, now: number): VerifiedToken {
     const claims = validClaims(token, verifier, options, now)
-    const result = Object.freeze({ claims, verifiedBy: verifier })
+    const { nbf } = claims as SessionClaims & { nbf?: unknown }
+    const validFrom = typeof nbf === 'number' && nbf > claims.iat ? nbf : claims.iat
+    const result = Object.freeze({ claims, verifiedBy: verifier, validFromMs: (validFrom - clockTolerance) * 1000 })
     verified.offer(token, result, (claims.exp + clockTolerance) * 1000)
     return result
   }
@@ -105,8 +109,8 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
     if (hit === undefined || !keyring.trusts(hit.result.verifiedBy)) return undefined
     const now = Date.now()
     if (hit.expiresAtMs < now) throw new ExpiredTokenError()
-    // A clock stepped back makes a cached token's iat lie in the future, as a fresh check would find.
-    if ((hit.result.claims.iat - clockTolerance) * 1000 > now) throw new InvalidTokenError()
+    // A clock stepped back puts a cached token's iat (or nbf) in the future, as a fresh check would find.
+    if (hit.result.validFromMs > now) throw new InvalidTokenError()
     return hit.result
   }
 
