@@ -4,7 +4,7 @@
  * costs: how long `session()` throws (a 503 for requests) and how long until a logout made
  * during the blip is honoured. Each part runs on a fresh `redis-server` of its own (free port,
  * `--save '' --appendonly no`, stopped by its pid). Run with --expose-gc, so that RSS is read
- * after a full collection. Settings: BENCH_REDIS_LOAD_RUNS (3), BENCH_REDIS_BLIP_RUNS (5).
+ * after a full collection; each load runs in a fresh process of its own. Settings: BENCH_REDIS_LOAD_RUNS (3), BENCH_REDIS_BLIP_RUNS (5).
  * Not part of the package.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -256,10 +256,24 @@ async function blipRun (redis: { port: number }, admin: Redis): Promise<BlipRun>
   return { unavailableMs: Math.round(unavailable), firstThrowMs: Math.round(firstThrow), honouredMs: Math.round(honoured), logoutAckMs: Math.round(logoutAckMs), samples }
 }
 
+/**
+ * One load run in a fresh process: a process that loaded once keeps the heap it reserved, so a
+ * second load in it would show almost no RSS growth.
+ */
+function loadRunApart (): LoadRun {
+  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, 'load'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  if (result.status !== 0) throw new Error('a load run failed')
+  return JSON.parse(result.stdout.split('\nJSON ')[1] as string) as LoadRun
+}
+
 async function main (): Promise<void> {
+  if (process.argv[2] === 'load') {
+    process.stdout.write(`\nJSON ${JSON.stringify(await loadRun())}`)
+    return
+  }
   const loads: LoadRun[] = []
   for (let run = 1; run <= LOAD_RUNS; run++) {
-    const result = await loadRun()
+    const result = loadRunApart()
     loads.push(result)
     console.log(`load ${run}/${LOAD_RUNS}: ${LOAD_ENTRIES} entries ready in ${result.readyMs} ms (CPU: this process ${result.nodeCpuMs} ms, redis-server ${result.redisCpuMs} ms), RSS +${result.rssMb} MB (heap in use +${result.heapMb} MB, heap reserved +${result.heapTotalMb} MB, external +${result.externalMb} MB); the walk alone: SCAN ${result.walkMs.scan1000} ms, SCAN + pipelined reads ${result.walkMs.pipeline1000} ms, SCAN + one script per step ${result.walkMs.script1000} ms at COUNT 1000; SCAN ${result.walkMs.scan10000} ms, SCAN + pipelined reads ${result.walkMs.pipeline10000} ms at COUNT 10000`)
   }
