@@ -3,7 +3,8 @@
  * micro-benchmarks, the memory store's cost per revoked token, and the soak. Prints tables
  * and writes `bench/results/latest.json`. Settings: BENCH_ROUNDS (4), BENCH_DURATION
  * seconds (5), BENCH_WARMUP seconds (2), BENCH_SOAK_SECONDS (60), BENCH_PARTS
- * (`http,micro,memory,soak`), BENCH_ROWS (row names separated by `;`: all rows when unset),
+ * (`http,micro,memory,soak`; add `redis` for the Redis mirror's load and blip figures, about 4
+ * minutes more, or run `BENCH_PARTS=redis` alone: see redis-mirror.ts), BENCH_ROWS (row names separated by `;`: all rows when unset),
  * BENCH_NEXTTICK_WARMUP (300000 `process.nextTick` calls in every server before `listen`; see
  * server.ts). Not part of the package.
  */
@@ -75,7 +76,7 @@ async function http (): Promise<unknown> {
   return { rows: rowsOut, ratios }
 }
 
-/** Runs a part in a child process on the server core (micro-benchmarks and memory need a quiet process, memory needs --expose-gc). */
+/** Runs a part in a child process on the server core (micro-benchmarks, memory and redis need a quiet process, memory and redis need --expose-gc). */
 function child (script: string): unknown {
   const command = [process.execPath, '--expose-gc', '--import', 'tsx', script]
   const result = spawnSync(canPin ? 'taskset' : command[0] as string, canPin ? ['-c', '0', ...command] : command.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
@@ -98,6 +99,7 @@ async function main (): Promise<void> {
     if (PARTS.has('micro')) results.micro = child('bench/micro.mts')
     if (PARTS.has('memory')) results.memory = child('bench/memory.ts')
     if (PARTS.has('soak')) results.soak = await soak(Number(env.BENCH_SOAK_SECONDS ?? 60))
+    if (PARTS.has('redis')) results.redis = child('bench/redis-mirror.ts')
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup()
   }
