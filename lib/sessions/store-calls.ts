@@ -17,18 +17,23 @@ export function withTimeout<T> (pending: Promise<T>, timeout: number): Promise<T
 }
 
 /**
- * Calls a store and waits for its answer, failing closed: a throw, a rejection or an answer
- * slower than `timeout` becomes a 503. For the paths that are asynchronous anyway (revoking,
- * counting login attempts); `authenticate` keeps a synchronous store synchronous.
+ * Calls a store, failing closed: a throw, a rejection or an answer slower than `timeout`
+ * becomes a 503. A synchronous answer stays synchronous (no promise, no timer), for the paths
+ * that run often (the login throttle with the memory counter).
  */
-export async function callStore<T> (call: () => T | Promise<T>, timeout: number): Promise<T> {
+export function callStoreNow<T> (call: () => T | Promise<T>, timeout: number): T | Promise<T> {
   let answer: T | Promise<T>
   try {
     answer = call()
   } catch (cause) {
     throw new StoreUnavailableError({ cause })
   }
-  return isThenable(answer) ? await withTimeout(answer, timeout) : answer
+  return isThenable(answer) ? withTimeout(answer, timeout) : answer
+}
+
+/** {@link callStoreNow}, always as a promise: for the paths that are asynchronous anyway (revoking). */
+export async function callStore<T> (call: () => T | Promise<T>, timeout: number): Promise<T> {
+  return await callStoreNow(call, timeout)
 }
 
 /**

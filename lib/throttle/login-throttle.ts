@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js'
 import type { FastifyRequest } from 'fastify'
 import { StoreUnavailableError, tooManyAttempts } from '../errors'
 import type { ResolvedLoginThrottle } from '../options/resolved'
-import { isThenable, withTimeout } from '../sessions/store-calls'
+import { callStoreNow, isThenable } from '../sessions/store-calls'
 import { memoryAttempts } from '../stores/memory/attempts'
 import type { Credentials } from '../types'
 
@@ -77,27 +77,16 @@ export function createLoginThrottle (throttle: ResolvedLoginThrottle | false, st
     return wait
   }
 
-  /** Calls the counter, failing closed: a throw is a 503, and so is a promise that rejects or takes longer than the store timeout. */
-  function ask<T> (answer: () => T | Promise<T>): T | Promise<T> {
-    let value: T | Promise<T>
-    try {
-      value = answer()
-    } catch (cause) {
-      throw new StoreUnavailableError({ cause })
-    }
-    return isThenable(value) ? withTimeout(value, storeTimeout) : value
-  }
-
   /** Counts under `key`; an answer that is not a number of milliseconds fails closed. */
   function take ([key, max, windowMs]: Limit): number | Promise<number> {
-    const wait = ask(() => counter.take(key, max, windowMs))
+    const wait = callStoreNow(() => counter.take(key, max, windowMs), storeTimeout)
     return isThenable(wait) ? wait.then(waitOf) : waitOf(wait)
   }
 
   function release (keys: readonly string[], from = 0): void | Promise<void> {
     for (let index = from; index < keys.length; index++) {
       const key = keys[index] as string
-      const done = ask(() => counter.release(key))
+      const done = callStoreNow(() => counter.release(key), storeTimeout)
       if (isThenable(done)) return done.then(() => release(keys, index + 1))
     }
   }
