@@ -1,0 +1,54 @@
+/*
+ * Where the Redis store keeps what. Every session and user key carries a hash tag naming one
+ * of {@link BUCKETS} buckets, and each bucket has a log (a capped Redis Stream) of its own
+ * under the same tag: a write script touches one key and its bucket's log, and on a Redis
+ * Cluster both hash to one slot, so the script never answers CROSSSLOT. The bucket of an id
+ * is fixed by the id alone, so every instance (of every version) finds a key in one place.
+ */
+
+/** How many buckets (and logs) the keys spread over: the mirror reads each log in turn. */
+export const BUCKETS = 16
+
+/**
+ * The bucket of a session or user id: FNV-1a (32 bits) over its UTF-16 code units, modulo
+ * {@link BUCKETS}. Cheap, stable across versions and platforms, and spread evenly enough
+ * for random session ids.
+ */
+export function bucketOf (id: string): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < id.length; index++) {
+    hash ^= id.charCodeAt(index)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % BUCKETS
+}
+
+/** The hash tag of a bucket, `{<bucket>}`. */
+const tag = (bucket: number): string => `{${bucket}}`
+
+/** The names of the store's keys under one prefix. */
+export interface StoreKeys {
+  /** `<prefix>s:{<bucket>}<sid>`: the session's generation, or its end. */
+  session (sid: string): string
+  /** `<prefix>u:{<bucket>}<sub>`: the user's logout-all cut-off. */
+  subject (sub: string): string
+  /** `<prefix>log:{<bucket>}`: the bucket's log, every write in order. */
+  log (bucket: number): string
+}
+
+/**
+ * The store's key names under `prefix`.
+ *
+ * @example
+ * ```ts
+ * const keys = storeKeys('jwt-session:')
+ * keys.session('abc') // 'jwt-session:s:{5}abc'
+ * ```
+ */
+export function storeKeys (prefix: string): StoreKeys {
+  return {
+    session: (sid) => `${prefix}s:${tag(bucketOf(sid))}${sid}`,
+    subject: (sub) => `${prefix}u:${tag(bucketOf(sub))}${sub}`,
+    log: (bucket) => `${prefix}log:${tag(bucket)}`
+  }
+}
