@@ -10,6 +10,12 @@
 export const BUCKETS = 16
 
 /**
+ * About how many entries each bucket's log keeps (160,000 in all, a few MB in Redis): a
+ * mirror cut off for longer than that many writes to one bucket loads everything again.
+ */
+export const LOG_LENGTH = 10_000
+
+/**
  * The bucket of a session or user id: FNV-1a (32 bits) over its UTF-16 code units, modulo
  * {@link BUCKETS}. Cheap, stable across versions and platforms, and spread evenly enough
  * for random session ids.

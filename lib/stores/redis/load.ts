@@ -27,7 +27,11 @@ function globEscape (prefix: string): string {
  * says the load is no longer needed. Rejects when any key could not be read (a node that
  * failed, a key moved by a resharding): a copy with a key missing would let its tokens in.
  */
-export async function loadKeys (client: RedisClient, prefix: string, kind: Kind, loaded: LoadedValue, wanted: () => boolean): Promise<void> {
+export async function loadKeys (client: RedisClient, prefix: string, loaded: LoadedValue, wanted: () => boolean): Promise<void> {
+  for (const kind of ['s', 'u'] as const) await loadKind(client, prefix, kind, loaded, wanted)
+}
+
+async function loadKind (client: RedisClient, prefix: string, kind: Kind, loaded: LoadedValue, wanted: () => boolean): Promise<void> {
   const nodes = masterNodes(client)
   // A Cluster client that has not found its nodes yet: nothing was read, so nothing is loaded.
   if (nodes.length === 0) throw new Error('no Redis node is reachable yet')
@@ -47,7 +51,7 @@ export async function loadKeys (client: RedisClient, prefix: string, kind: Kind,
         const expiresAt = (replies[2 * index + 1] as [Error | null, number])[1]
         if (error !== null && !WRONG_TYPE.test(error.message)) throw error
         // A string is kept forever if something stored it with no expiry.
-        if (typeof value === 'string') loaded(kind, key.slice(keyPrefix.length), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
+        if (typeof value === 'string') loaded(kind, key.slice(key.indexOf('}', keyPrefix.length) + 1), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
       })
     } while (cursor !== '0')
   }

@@ -1,12 +1,14 @@
 import type { RedisClient, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
+import { BUCKETS, storeKeys } from './keys'
 import { loadKeys, type Kind } from './load'
+import { parseMessage, readHead, readSince, type LogEntry, type LogMessage, type LogPosition } from './log'
 import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
 
 export type { Kind } from './load'
 
-/** A copy of the sessions' state in Redis, kept in this process and current through pub/sub. */
+/** A copy of the sessions' state in Redis, kept in this process and current through pub/sub and the buckets' logs. */
 export interface RedisMirror {
   /** The session's record; throws while the copy cannot be trusted. */
   session (sid: string): SessionRecord | undefined
@@ -21,42 +23,53 @@ export interface RedisMirror {
   apply (kind: Kind, id: string, value: string, expiresAt: number): void
   /** Resolves once the copy is loaded and subscribed, or once it knows it cannot hold the state. */
   ready (): Promise<void>
-  /** Stops the subscription (its own connection); the host's client is left alone. */
+  /** Stops the subscription (its own connection) and the checks; the host's client is left alone. */
   close (): Promise<void>
+}
+
+/** When the mirror retries and checks, in milliseconds; tests shorten them. */
+export interface MirrorTimings {
+  /** Wait before trying to hold a state that did not fit again: each try is a full load. */
+  readonly overflowRetryMs: number
+  /** How often the logs are read for anything the subscription did not bring. */
+  readonly checkMs: number
 }
 
 /** Wait before trying to load again after a failure, in milliseconds. */
 const RETRY_DELAY = 500
-/** Wait before trying again to hold a state that did not fit, in milliseconds: each try is a full load. */
-export const OVERFLOW_RETRY_DELAY = 30_000
-
-/** A pub/sub message `[kind, id, value, expiresAt]`, or undefined when it is not one. */
-function parseMessage (message: string): [Kind, string, string, number] | undefined {
-  try {
-    const value: unknown = JSON.parse(message)
-    if (Array.isArray(value) && value.length === 4 && (value[0] === 's' || value[0] === 'u') &&
-      typeof value[1] === 'string' && typeof value[2] === 'string' && Number.isFinite(value[3])) return value as [Kind, string, string, number]
-  } catch {}
-  return undefined
-}
+/** The timings of a mirror in production. */
+export const MIRROR_TIMINGS: MirrorTimings = Object.freeze({ overflowRetryMs: 30_000, checkMs: 1000 })
 
 const seconds = (): number => Math.floor(Date.now() / 1000)
+const bucketList = Array.from({ length: BUCKETS }, (_, bucket) => bucket)
 
 /**
- * Starts a mirror: subscribes first on a connection of its own, then loads the session and
- * user keys under `prefix` (and no other) from every master, so that nothing published during
- * the load is missed: applying a value twice, or an older one after a newer, changes nothing
- * (an end stays, a generation and a cut-off only grow). Whenever the subscription drops, the
- * copy is distrusted (reads throw, so requests get 503) until it is subscribed and loaded
- * again. When Redis holds more than `maxEntries` entries, the copy is dropped and reads go to
- * Redis, rather than refusing everyone; a full load is tried again every `overflowRetryMs`
- * and the copy is used again once one fits.
+ * Starts a mirror. It subscribes first, on a connection of its own, then reads where each
+ * bucket's log ends, then loads the session and user keys under `prefix` (and no other) from
+ * every master, then reads the logs from where they ended: nothing written meanwhile is
+ * missed, and applying a change twice, or an older one after a newer, changes nothing (an end
+ * stays, a generation and a cut-off only grow).
+ *
+ * Each change heard on the channel carries its place in its bucket's log: the copy knows
+ * where it stands in each log. When the subscription drops, the copy is distrusted (reads
+ * throw, so requests get 503) until it is subscribed again and has read from each log what
+ * it missed: milliseconds, not a full load. A message that skips a number, and a check of
+ * the logs every `checkMs`, catch anything the subscription did not bring. A log that
+ * cannot say what the copy missed (trimmed past its place, deleted, rewritten by a failover)
+ * makes the copy load everything again, distrusted meanwhile.
+ *
+ * When Redis holds more than `maxEntries` entries, the copy is dropped and reads go to Redis,
+ * rather than refusing everyone; a full load is tried again every `overflowRetryMs`.
  */
-export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number, overflowRetryMs = OVERFLOW_RETRY_DELAY): RedisMirror {
+export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number, timings: MirrorTimings = MIRROR_TIMINGS): RedisMirror {
+  const keys = storeKeys(prefix)
   let tables = new SessionTables(maxEntries)
+  /** Where the copy stands in each bucket's log; undefined until a full load has set it. */
+  let positions: LogPosition[] | undefined
   let inSync = false
   let overflow = false
   let attempts = 0
+  let checking = false
   let retry: NodeJS.Timeout | undefined
   let markReady!: () => void
   const readiness = new Promise<void>((resolve) => { markReady = resolve })
@@ -83,7 +96,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     }
   }
 
-  /** Distrusts the copy; a load under way when this happens is not trusted either. */
+  /** Distrusts the copy; a load or catch-up under way when this happens is not trusted either. */
   function distrust (): void {
     attempts++
     inSync = false
@@ -98,12 +111,51 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     distrust()
     overflow = true
     tables = new SessionTables(maxEntries)
+    positions = undefined
     clearTimeout(retry)
-    retry = setTimeout(() => { void resync() }, overflowRetryMs).unref()
+    retry = setTimeout(() => { void resync() }, timings.overflowRetryMs).unref()
     // The store can answer, from Redis.
     markReady()
   }
 
+  /** A change heard on the channel: applied, and the copy's place in its log moved on when nothing was skipped. */
+  function heard ({ bucket, entry }: LogMessage): void {
+    const { kind, id, value, expiresAt } = entry.change
+    applyOrOverflow(kind, id, value, expiresAt)
+    const position = positions?.[bucket]
+    if (position === undefined) return
+    if (entry.seq === position.seq + 1) (positions as LogPosition[])[bucket] = entry
+    // A number skipped: the copy missed a change; it answers 503 until it has read the log.
+    else if (entry.seq > position.seq + 1 && inSync) void resync()
+  }
+
+  /**
+   * Reads every log from the copy's place in it and applies what it finds. Answers false when
+   * a log cannot say what the copy missed: only a full load can.
+   */
+  async function catchUp (wanted: () => boolean): Promise<boolean> {
+    const from = positions as LogPosition[]
+    const read = await Promise.all(bucketList.map(async (bucket) => await readSince(client, keys.log(bucket), from[bucket] as LogPosition)))
+    if (!wanted()) return true
+    if (read.some((entries) => entries === undefined)) return false
+    ;(read as LogEntry[][]).forEach((entries, bucket) => {
+      for (const { change } of entries) if (change !== undefined) apply(change.kind, change.id, change.value, change.expiresAt)
+      const last = entries.at(-1)
+      // Messages may have moved the place further meanwhile: both read the same log, keep the further.
+      if (last !== undefined && last.seq > (from[bucket] as LogPosition).seq) from[bucket] = last
+    })
+    return true
+  }
+
+  /** Loads every key, after reading where each log ends: the changes past those ends are read next. */
+  async function fullLoad (wanted: () => boolean): Promise<void> {
+    positions = undefined
+    const ends = await Promise.all(bucketList.map(async (bucket) => await readHead(client, keys.log(bucket))))
+    await loadKeys(client, prefix, apply, wanted)
+    if (wanted()) positions = ends
+  }
+
+  /** Subscribes, then catches up from the logs, or loads everything when they cannot tell; the copy is trusted once done. */
   async function resync (): Promise<void> {
     distrust()
     const attempt = attempts
@@ -111,8 +163,12 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      await loadKeys(client, prefix, 's', apply, wanted)
-      await loadKeys(client, prefix, 'u', apply, wanted)
+      if (positions === undefined || !(await catchUp(wanted))) {
+        if (!wanted()) return
+        await fullLoad(wanted)
+        if (!wanted()) return
+        if (!(await catchUp(wanted))) throw new Error('a log changed under the load')
+      }
       if (!wanted()) return
       inSync = true
       overflow = false
@@ -124,12 +180,29 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     }
   }
 
+  /** Reads the logs for changes the subscription did not bring; one check at a time, only while in sync. */
+  async function check (): Promise<void> {
+    if (!inSync || checking) return
+    checking = true
+    const attempt = attempts
+    const wanted = (): boolean => attempt === attempts
+    try {
+      if (!(await catchUp(wanted)) && wanted()) void resync()
+    } catch (error) {
+      // A Redis that cannot be read now is read again at the next check; the subscription says whether changes still arrive.
+      if (error instanceof MemoryStoreFullError && wanted()) overflowed()
+    } finally {
+      checking = false
+    }
+  }
+  const checks = setInterval(() => { void check() }, timings.checkMs).unref()
+
   const subscription = openSubscription(client, channel, {
     message (message) {
-      const change = parseMessage(message)
-      // Something else publishes on our channel: the copy may have missed a real message.
-      if (change === undefined) void resync()
-      else applyOrOverflow(...change)
+      const change = parseMessage(message, BUCKETS)
+      // Something else publishes on our channel: read the logs now rather than at the next check.
+      if (change === undefined) void check()
+      else heard(change)
     },
     ready: () => { void resync() },
     close: distrust
@@ -139,6 +212,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     distrust()
     overflow = false
     clearTimeout(retry)
+    clearInterval(checks)
     subscription.close()
   }
   // The mirror lives as long as the host's client: when the host quits it, the mirror goes too.

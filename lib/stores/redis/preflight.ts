@@ -27,7 +27,8 @@ const MIN_VERSION: readonly [number, number] = [7, 0]
  * with the arguments that follow the key: the ACL reads every argument of MGET as a key.
  */
 export const KEY_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
-  ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL']
+  ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL'],
+  ['XADD', '0-*', 'k', 's'], ['XRANGE', '-', '+'], ['XREVRANGE', '+', '-']
 ]
 /** Keyless commands the store runs: the scripts' clock and the mirror's load. */
 export const OTHER_COMMANDS = ['TIME', 'SCAN'] as const

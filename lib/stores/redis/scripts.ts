@@ -1,9 +1,14 @@
 /*
- * The Redis store's writes, each one script, so that each is atomic for its key. Each first
- * reads the key (a key of another type makes the script fail: fail closed, never overwrite
- * someone else's data), gives the key an absolute expiry, never none, the later of the old
- * and the new one, and publishes what it wrote for every mirror: `[kind, id, value, expiresAt]`.
- * Times of microseconds are passed and kept as strings: Lua prints large numbers in exponent notation.
+ * The Redis store's writes, each one script, so that each is atomic for its key and its
+ * bucket's log (KEYS[1] the key, KEYS[2] the log; both carry the bucket's hash tag, so on a
+ * Cluster they share a slot). Each first reads the key (a key of another type makes the
+ * script fail: fail closed, never overwrite someone else's data), gives the key an absolute
+ * expiry, never none, the later of the old and the new one; then appends what it wrote to the
+ * log and publishes it for every mirror (see {@link RECORD}). Times of microseconds are
+ * passed and kept as strings: Lua prints large numbers in exponent notation.
+ *
+ * ARGV, for every script: channel, bucket, log length, the session's or user's id; then the
+ * script's own arguments from ARGV[5].
  */
 
 /** The later of the key's expiry and ARGV's, as a Lua snippet; `expiresAt` is a local. */
@@ -13,47 +18,66 @@ if previous > expiresAt then expiresAt = previous end
 `
 
 /**
- * KEYS[1] the session key; ARGV: generation, at (µs), expiresAt (s), channel, sid. Unless the
- * session has ended (or holds a value not ours) or its generation is past ARGV[1], makes
+ * Appends `[kind, id, value, expiresAt]` to the bucket's log, as entry `0-<n>`: `n` counts
+ * the log's entries one by one (`0-*`), so a reader that saw `n` and then hears `n + 2` knows
+ * it missed one. Each entry carries the server's time in µs (`t`), so that a log rewritten by
+ * a failover (the same numbers, other entries) is told apart from the one a mirror read. The
+ * log keeps about `ARGV[3]` entries (trimmed by whole blocks: cheap). Then publishes
+ * `[bucket, entry id, t, kind, id, value, expiresAt]`. `kind`, `value` and `expiresAt` are locals.
+ */
+const RECORD = `
+local time = redis.call('TIME')
+local stamp = time[1] .. string.format('%06d', tonumber(time[2]))
+local entry = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '0-*', 'k', kind, 'i', ARGV[4], 'v', value, 'e', string.format('%d', expiresAt), 't', stamp)
+redis.call('PUBLISH', ARGV[1], cjson.encode({ tonumber(ARGV[2]), entry, stamp, kind, ARGV[4], value, expiresAt }))
+`
+
+/**
+ * KEYS: the session key, its log; ARGV[5..]: generation, at (µs), expiresAt (s). Unless the
+ * session has ended (or holds a value not ours) or its generation is past ARGV[5], makes
  * generation + 1 current, reached at `at`. Answers the value after the call.
  */
 export const RENEW_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
-local generation = tonumber(ARGV[1])
+local generation = tonumber(ARGV[5])
 if current then
   local stored = string.match(current, '^(%d+):%d+$')
   if not stored then return current end
   if tonumber(stored) > generation then return current end
 end
-local value = string.format('%d', generation + 1) .. ':' .. ARGV[2]
-local expiresAt = tonumber(ARGV[3])
+local kind = 's'
+local value = string.format('%d', generation + 1) .. ':' .. ARGV[6]
+local expiresAt = tonumber(ARGV[7])
 ${LATER_EXPIRY}
 redis.call('SET', KEYS[1], value, 'EXAT', expiresAt)
-redis.call('PUBLISH', ARGV[4], cjson.encode({ 's', ARGV[5], value, expiresAt }))
+${RECORD}
 return value
 `
 
-/** KEYS[1] the session key; ARGV: expiresAt (s), channel, sid, the ended value. Ends the session. */
+/** KEYS: the session key, its log; ARGV[5..]: expiresAt (s), the ended value. Ends the session. */
 export const END_SCRIPT = `
 redis.call('GET', KEYS[1])
-local expiresAt = tonumber(ARGV[1])
+local kind = 's'
+local value = ARGV[6]
+local expiresAt = tonumber(ARGV[5])
 ${LATER_EXPIRY}
-redis.call('SET', KEYS[1], ARGV[4], 'EXAT', expiresAt)
-redis.call('PUBLISH', ARGV[2], cjson.encode({ 's', ARGV[3], ARGV[4], expiresAt }))
+redis.call('SET', KEYS[1], value, 'EXAT', expiresAt)
+${RECORD}
 return 1
 `
 
 /**
- * KEYS[1] the user key; ARGV: cutoff (µs), expiresAt (s), channel, sub. Keeps the larger
+ * KEYS: the user key, its log; ARGV[5..]: cutoff (µs), expiresAt (s). Keeps the larger
  * cut-off (a value not ours is kept: it refuses every token of the user). Answers the value kept.
  */
 export const END_SUBJECT_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
-local value = ARGV[1]
+local kind = 'u'
+local value = ARGV[5]
 if current and (tonumber(current) == nil or tonumber(current) >= tonumber(value)) then value = current end
-local expiresAt = tonumber(ARGV[2])
+local expiresAt = tonumber(ARGV[6])
 ${LATER_EXPIRY}
 redis.call('SET', KEYS[1], value, 'EXAT', expiresAt)
-redis.call('PUBLISH', ARGV[3], cjson.encode({ 'u', ARGV[4], value, expiresAt }))
+${RECORD}
 return value
 `

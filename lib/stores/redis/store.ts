@@ -3,6 +3,7 @@ import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
 import type { RedisStore, RedisStoreOptions, SessionRecord } from '../../types'
 import { redisAttempts } from './attempts'
 import { checkRedisClient } from './client'
+import { LOG_LENGTH, bucketOf, storeKeys } from './keys'
 import { startRedisMirror } from './mirror'
 import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
 import { ENDED_VALUE, parseCutoff, parseSession } from './values'
@@ -11,12 +12,13 @@ import { revocationWriter } from './replication'
 
 /**
  * A revocation store in Redis, for many instances and for the services downstream: one key
- * per session renewed or ended (`<prefix>s:<sid>`), one per user logged out everywhere
- * (`<prefix>u:<sub>`), each written by one atomic script and expiring once no token it
- * concerns can be used. It takes an ioredis client the host owns (the one `@fastify/redis`
- * decorates) and never closes it. In `mirror` mode (the default) each process keeps a copy,
- * current through pub/sub, so `authenticate` answers from memory; in `lookup` mode each
- * request reads Redis.
+ * per session renewed or ended (`<prefix>s:{<bucket>}<sid>`), one per user logged out
+ * everywhere (`<prefix>u:{<bucket>}<sub>`), each written by one atomic script that also
+ * appends the change to its bucket's log (`<prefix>log:{<bucket>}`, see `keys.ts`), and
+ * expiring once no token it concerns can be used. It takes an ioredis client the host owns
+ * (the one `@fastify/redis` decorates) and never closes it. In `mirror` mode (the default)
+ * each process keeps a copy, current through pub/sub and the logs, so `authenticate` answers
+ * from memory; in `lookup` mode each request reads Redis.
  *
  * @example
  * ```ts
@@ -35,10 +37,9 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const minReplicas = wholeNumber('redisStore minReplicas', options.minReplicas ?? DEFAULTS.redisStore.minReplicas, 0, 'a whole number, 0 or more')
   const replicaTimeout = wholeNumber('redisStore replicaTimeout', options.replicaTimeout ?? DEFAULTS.redisStore.replicaTimeout, 1, 'a positive whole number of milliseconds')
   const channel = `${prefix}revoked`
-  const sessionKey = `${prefix}s:`
-  const subjectKey = `${prefix}u:`
+  const keys = storeKeys(prefix)
   // Checked before anything is trusted: every call fails closed until Redis passed.
-  const gate = startPreflight(client, { keys: [sessionKey, subjectKey, `${prefix}attempts:`], channel, wait: minReplicas > 0 })
+  const gate = startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}log:`, `${prefix}attempts:`], channel, wait: minReplicas > 0 })
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 
@@ -51,20 +52,24 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
 
   /** A session's record read from Redis: lookup mode, and a mirror past its capacity. */
   async function lookupSession (sid: string): Promise<SessionRecord | undefined> {
-    const value = await read(sessionKey + sid)
+    const value = await read(keys.session(sid))
     return value === null ? undefined : parseSession(value)
   }
 
   /** A user's cut-off read from Redis: lookup mode, and a mirror past its capacity. */
   async function lookupSubject (sub: string): Promise<number | undefined> {
-    const value = await read(subjectKey + sub)
+    const value = await read(keys.subject(sub))
     return value === null ? undefined : parseCutoff(value)
   }
 
-  /** Runs a write script once Redis passed its check, with the replicas' acknowledgement when asked. */
-  async function write (script: string, key: string, ...args: Array<string | number>): Promise<string> {
+  /**
+   * Runs a write script on `key` (the key of `id`) and the log of its bucket, once Redis
+   * passed its check, with the replicas' acknowledgement when asked.
+   */
+  async function write (script: string, key: string, id: string, ...args: Array<string | number>): Promise<string> {
     await gate.passed
-    return String(await writer.eval(script, 1, key, ...args))
+    const bucket = bucketOf(id)
+    return String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, id, ...args))
   }
 
   return {
@@ -75,17 +80,17 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
       ? lookupSubject
       : (sub) => { gate.assert(); return mirror.overflowing() ? lookupSubject(sub) : mirror.subject(sub) },
     async renew (sid, generation, at, expiresAt) {
-      const value = await write(RENEW_SCRIPT, sessionKey + sid, generation, String(at), expiresAt, channel, sid)
+      const value = await write(RENEW_SCRIPT, keys.session(sid), sid, generation, String(at), expiresAt)
       // This process sees its own writes at once, not when the echo arrives.
       mirror?.apply('s', sid, value, expiresAt)
       return parseSession(value)
     },
     async end (sid, expiresAt) {
-      await write(END_SCRIPT, sessionKey + sid, expiresAt, channel, sid, ENDED_VALUE)
+      await write(END_SCRIPT, keys.session(sid), sid, expiresAt, ENDED_VALUE)
       mirror?.apply('s', sid, ENDED_VALUE, expiresAt)
     },
     async endSubject (sub, cutoff, expiresAt) {
-      const value = await write(END_SUBJECT_SCRIPT, subjectKey + sub, String(cutoff), expiresAt, channel, sub)
+      const value = await write(END_SUBJECT_SCRIPT, keys.subject(sub), sub, String(cutoff), expiresAt)
       mirror?.apply('u', sub, value, expiresAt)
     },
     attempts: redisAttempts(client, prefix),

@@ -1,0 +1,127 @@
+import type { RedisClient } from '../../types'
+import type { Kind } from './load'
+
+/*
+ * Reading the buckets' logs (see RECORD in scripts.ts). A mirror remembers, for each bucket,
+ * the last entry it applied; after a blip it reads what came after it instead of loading
+ * everything, and it checks that the entry it remembers is still there, unchanged: a log
+ * trimmed past it, deleted, or rewritten by a failover to a replica that had not received it
+ * cannot tell what the mirror missed, and only a full load can.
+ */
+
+/** Where a mirror stands in one bucket's log: the number of the last entry applied (0: none yet) and its stamp. */
+export interface LogPosition {
+  readonly seq: number
+  readonly stamp: string
+}
+
+/** Before the first entry of a log. */
+export const LOG_START: LogPosition = Object.freeze({ seq: 0, stamp: '' })
+
+/** One change, read from a log or heard on the channel. */
+export interface LogChange {
+  readonly kind: Kind
+  readonly id: string
+  readonly value: string
+  readonly expiresAt: number
+}
+
+/** An entry of a log: its place, and the change it records (none when the entry is not one the store wrote). */
+export interface LogEntry extends LogPosition {
+  readonly change: LogChange | undefined
+}
+
+const isKind = (kind: unknown): kind is Kind => kind === 's' || kind === 'u'
+
+/** Entries read per XRANGE. */
+const PAGE = 1000
+
+/** The number `n` of an entry id `0-<n>`, or undefined for an id the store does not write. */
+export function entrySeq (id: string): number | undefined {
+  const match = /^0-(\d{1,15})$/.exec(id)
+  return match === null ? undefined : Number(match[1])
+}
+
+/** The change recorded by an entry's fields, or undefined when they are not the store's. */
+function parseFields (fields: unknown): { change: LogChange | undefined, stamp: string } {
+  const named = new Map<string, string>()
+  if (Array.isArray(fields)) for (let index = 0; index + 1 < fields.length; index += 2) named.set(String(fields[index]), String(fields[index + 1]))
+  const [kind, id, value, expiresAt] = [named.get('k'), named.get('i'), named.get('v'), Number(named.get('e'))]
+  const change = isKind(kind) && id !== undefined && value !== undefined && Number.isSafeInteger(expiresAt)
+    ? { kind, id, value, expiresAt }
+    : undefined
+  return { change, stamp: named.get('t') ?? '' }
+}
+
+/** An XRANGE reply as entries; an id the store does not write makes the log unreadable (undefined). */
+function parseEntries (reply: unknown): LogEntry[] | undefined {
+  const entries: LogEntry[] = []
+  for (const item of Array.isArray(reply) ? reply : []) {
+    const seq = entrySeq(String((item as unknown[])[0]))
+    if (seq === undefined) return undefined
+    entries.push({ seq, ...parseFields((item as unknown[])[1]) })
+  }
+  return entries
+}
+
+/** The last entry of the log `key` (a log never written: {@link LOG_START}). */
+export async function readHead (client: RedisClient, key: string): Promise<LogPosition> {
+  const [last] = parseEntries(await client.call('XREVRANGE', key, '+', '-', 'COUNT', 1)) ?? []
+  return last === undefined ? LOG_START : { seq: last.seq, stamp: last.stamp }
+}
+
+/**
+ * Every entry of the log `key` after `from`, in order, or undefined when the log cannot say
+ * what came after `from`: the entry `from` names is gone or is another one (trimmed past,
+ * deleted, rewritten by a failover), or the numbers skip one (an entry deleted by hand).
+ */
+export async function readSince (client: RedisClient, key: string, from: LogPosition): Promise<LogEntry[] | undefined> {
+  const entries: LogEntry[] = []
+  // The entry `from` names is read too, to check it is still the one the mirror applied.
+  let start = from.seq === 0 ? '-' : `0-${from.seq}`
+  let previous = from.seq === 0 ? undefined : from
+  while (true) {
+    const page = parseEntries(await client.call('XRANGE', key, start, '+', 'COUNT', PAGE))
+    if (page === undefined) return undefined
+    for (const entry of page) {
+      if (previous === from && from.seq > 0) {
+        if (entry.seq !== from.seq || entry.stamp !== from.stamp) return undefined
+      } else if (entry.seq !== (previous?.seq ?? 0) + 1) {
+        return undefined
+      } else {
+        entries.push(entry)
+      }
+      previous = entry
+    }
+    if (page.length < PAGE) break
+    start = `(0-${(previous as LogPosition).seq}`
+  }
+  // The entry `from` names must have been there, unless the mirror had read none.
+  if (from.seq > 0 && previous === from) return undefined
+  return entries
+}
+
+/** A message the write scripts publish: the bucket and the entry it was written as. */
+export interface LogMessage {
+  readonly bucket: number
+  readonly entry: LogEntry & { readonly change: LogChange }
+}
+
+/**
+ * A message `[bucket, entry id, stamp, kind, id, value, expiresAt]` published by RECORD, or
+ * undefined when it is not one (something else publishes on the channel).
+ */
+export function parseMessage (message: string, buckets: number): LogMessage | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(message)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(value) || value.length !== 7) return undefined
+  const [bucket, entryId, stamp, kind, id, recorded, expiresAt] = value as unknown[]
+  const seq = typeof entryId === 'string' ? entrySeq(entryId) : undefined
+  if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= buckets || seq === undefined || typeof stamp !== 'string' ||
+    !isKind(kind) || typeof id !== 'string' || typeof recorded !== 'string' || !Number.isSafeInteger(expiresAt)) return undefined
+  return { bucket: bucket as number, entry: { seq, stamp, change: { kind, id, value: recorded, expiresAt: expiresAt as number } } }
+}
