@@ -2,5 +2,5 @@
 export const MINIMAL_ACL = [
   'resetkeys', 'resetchannels', '-@all', '~jwt-session:*', '&jwt-session:revoked',
   '+eval', '+get', '+set', '+mget', '+expiretime', '+incr', '+decr', '+pexpire', '+pttl', '+time',
-  '+scan', '+publish', '+subscribe', '+info', '+wait'
+  '+xadd', '+xrange', '+xrevrange', '+expireat', '+scan', '+publish', '+subscribe', '+info', '+wait'
 ]

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { test } from 'tap'
 import { redisStore, type JwtSessionOptions } from '../lib/index'
 import { bearer, buildApp, decodePayload, issue, login, renew } from './helpers'
-import { hashTag, masterNodes } from '../lib/stores/redis/nodes'
+import { masterNodes } from '../lib/stores/redis/nodes'
+import { BUCKETS, bucketOf, storeKeys } from '../lib/stores/redis/keys'
 import { MINIMAL_ACL } from './redis-acl'
 import { RedisClusterServers } from './redis-cluster'
 import { RedisServer, eventually } from './redis-server'
@@ -11,16 +12,10 @@ type Teardown = { teardown (fn: () => unknown): void }
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
-/** Subjects that would break a naive hash tag: braces, an escape look-alike, the empty string. */
+/** Ids that would break a naive hash tag: braces, an escape look-alike, the empty string. */
 const AWKWARD_SUBJECTS = ['alice', '', '}', '{', '{}', 'a}b{c', '%7D', 'user:42', 'ünï']
 
-test('hashTag gives a non-empty tag with no brace inside, distinct for distinct owners', async (t) => {
-  const tags = AWKWARD_SUBJECTS.map(hashTag)
-  t.same(tags.slice(0, 6), ['{alice}', '{%}', '{%7D}', '{%7B}', '{%7B%7D}', '{a%7Db%7Bc}'])
-  t.equal(hashTag('%7D'), '{%257D}', 'the escape character is escaped too')
-  t.equal(new Set(tags).size, tags.length, 'no two owners share a tag')
-  for (const tag of tags) t.match(tag, /^\{[^{}]+\}$/)
-})
+const keys = storeKeys('jwt-session:')
 
 test('a plain client is its own one node', async (t) => {
   const server = await RedisServer.start(t)
@@ -44,15 +39,21 @@ test('on a real 3-master Redis Cluster', async (t) => {
     t.ok(counts.every((count) => count < 30), 'no one master holds them all')
   })
 
-  t.test('keys that share a hashTag share a slot: a multi-key command works where untagged keys get CROSSSLOT', async (t) => {
+  t.test('a key and the log of its bucket share a slot, whatever the id; the buckets spread over the masters', async (t) => {
     const client = await cluster.ready()
-    for (const sub of AWKWARD_SUBJECTS) {
-      const keys = [`jwt-session:u:${hashTag(sub)}`, `jwt-session:s:${hashTag(sub)}:sid-1`, `jwt-session:s:${hashTag(sub)}:sid-2`]
-      const slots = await Promise.all(keys.map(async (key) => await client.call('CLUSTER', 'KEYSLOT', key)))
-      t.equal(new Set(slots).size, 1, `one slot for the keys of ${JSON.stringify(sub)}`)
-      t.same(await client.mget(keys), [null, null, null])
+    for (const id of AWKWARD_SUBJECTS) {
+      const touched = [keys.session(id), keys.subject(id), keys.log(bucketOf(id))]
+      const slots = await Promise.all(touched.map(async (key) => await client.call('CLUSTER', 'KEYSLOT', key)))
+      t.equal(new Set(slots).size, 1, `one slot for the keys of ${JSON.stringify(id)}`)
+      t.same(await client.mget(touched), [null, null, null], 'a multi-key command on them runs')
     }
-    await t.rejects(client.mget(['jwt-session:u:a', 'jwt-session:u:b', 'jwt-session:u:c', 'jwt-session:u:d']), /CROSSSLOT/)
+    await t.rejects(client.mget(['jwt-session:u:a', 'jwt-session:u:b', 'jwt-session:u:c', 'jwt-session:u:d']), /CROSSSLOT/, 'untagged keys would not')
+    const ranges = await client.call('CLUSTER', 'SLOTS') as Array<[number, number, [string, number]]>
+    const owners = await Promise.all(Array.from({ length: BUCKETS }, async (_, bucket) => {
+      const slot = Number(await client.call('CLUSTER', 'KEYSLOT', keys.log(bucket)))
+      return ranges.find(([start, end]) => slot >= start && slot <= end)?.[2][1]
+    }))
+    t.equal(new Set(owners).size, 3, `the ${BUCKETS} logs live on all 3 masters`)
   })
 
   t.test('the store checks every master at start: one evicting master is enough to refuse', async (t) => {
@@ -90,7 +91,7 @@ test('on a real 3-master Redis Cluster', async (t) => {
     for (const sid of ['a', 'b', 'c', 'd']) {
       // These masters have no replica: every write is refused, after it reached its own master.
       await t.rejects(async () => await store.end(sid, now() + 60), /0 of 1 replicas acknowledged/)
-      t.equal(await client.get(`jwt-session:s:${sid}`), 'x', `session ${sid} ended on its master, then refused`)
+      t.equal(await client.get(keys.session(sid)), 'x', `session ${sid} ended on its master, then refused`)
     }
   })
 })

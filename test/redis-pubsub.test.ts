@@ -2,12 +2,14 @@ import { test } from 'tap'
 import { Cluster, type Redis } from 'ioredis'
 import { redisStore, type RedisClient, type RedisStore, type SessionRecord } from '../lib/index'
 import { END_SCRIPT } from '../lib/stores/redis/scripts'
+import { LOG_LENGTH, bucketOf, storeKeys } from '../lib/stores/redis/keys'
 import { openSubscription } from '../lib/stores/redis/subscription'
 import { RedisClusterServers } from './redis-cluster'
 import { RedisServer, connected, eventually, freePort } from './redis-server'
 
 type Teardown = { teardown (fn: () => unknown): void }
 const now = (): number => Math.floor(Date.now() / 1000)
+const keys = storeKeys('jwt-session:')
 
 /** The mirror's answer for `sid`, or 'distrusted' while it answers 503. */
 function answer (store: RedisStore, sid: string): SessionRecord | undefined | 'distrusted' {
@@ -35,7 +37,7 @@ async function mirrorOn (t: Teardown, client: RedisClient): Promise<RedisStore> 
 async function logoutDuringBlip (admin: Redis, sid: string): Promise<void> {
   const replies = await admin.multi()
     .call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-    .eval(END_SCRIPT, 1, `jwt-session:s:${sid}`, now() + 60, 'jwt-session:revoked', sid, 'x')
+    .eval(END_SCRIPT, 2, keys.session(sid), keys.log(bucketOf(sid)), 'jwt-session:revoked', bucketOf(sid), LOG_LENGTH, sid, now() + 60, 'x')
     .exec()
   for (const [error] of replies ?? []) if (error !== null) throw error
 }
@@ -49,7 +51,7 @@ test('a plain Redis: a logout made while the subscription was cut (CLIENT KILL T
   await logoutDuringBlip(await server.admin(), 'blip')
   const took = await eventually(async () => (answer(store, 'blip') as SessionRecord | undefined)?.ended === true)
   t.comment(`honoured ${took} ms after the kill`)
-  t.pass('the reload after the reconnect saw the logout')
+  t.pass('the catch-up after the reconnect saw the logout')
 })
 
 test('a Redis Cluster: a logout made while the subscription was cut is honoured, wherever the subscription goes next', async (t) => {
@@ -67,7 +69,7 @@ test('a Redis Cluster: a logout made while the subscription was cut is honoured,
     const node = subscribed as Redis
     let sid = ''
     for (let index = 0; sid === ''; index++) {
-      if (await node.get(`jwt-session:s:blip-${round}-${index}`).then(() => true, () => false)) sid = `blip-${round}-${index}`
+      if (await node.get(keys.session(`blip-${round}-${index}`)).then(() => true, () => false)) sid = `blip-${round}-${index}`
     }
     t.equal(answer(store, sid), undefined)
     await logoutDuringBlip(node, sid)

@@ -3,6 +3,7 @@ import { redisStore } from '../lib/index'
 import { bearer, buildApp, login } from './helpers'
 import { RedisServer, connected } from './redis-server'
 import { replicaOnline, startReplicated } from './redis-cluster'
+import { storeKeys } from '../lib/stores/redis/keys'
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
@@ -64,7 +65,7 @@ test('minReplicas: a script that fails, or a WAIT that is refused, fails the wri
   const store = redisStore({ client, mode: 'lookup', minReplicas: 1 })
   t.teardown(async () => await store.close())
   await store.ready()
-  await admin.rpush('jwt-session:s:list', 'not a session')
+  await admin.rpush(storeKeys('jwt-session:').session('list'), 'not a session')
   await t.rejects(async () => await store.end('list', now() + 60), /WRONGTYPE/)
   await admin.call('ACL', 'SETUSER', 'app', '-wait')
   await t.rejects(async () => await store.end('x', now() + 60), /NOPERM/)

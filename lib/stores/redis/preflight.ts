@@ -11,8 +11,10 @@ import { masterNodes } from './nodes'
 
 /** What the store is going to touch, for the permission check. */
 export interface PreflightTarget {
-  /** One key of each kind the store writes (`<prefix>jti:` ...): the ACL key patterns must cover them. */
+  /** One key of each kind the store writes (`<prefix>s:` ...): the ACL key patterns must cover them. */
   readonly keys: readonly string[]
+  /** One log key (`<prefix>log:`): the scripts append to the logs, the mirror reads them. */
+  readonly log: string
   /** The pub/sub channel the store publishes on and the mirror subscribes to. */
   readonly channel: string
   /** Whether the store sends `WAIT` (with `minReplicas`). */
@@ -27,8 +29,11 @@ const MIN_VERSION: readonly [number, number] = [7, 0]
  * with the arguments that follow the key: the ACL reads every argument of MGET as a key.
  */
 export const KEY_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
-  ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL'],
-  ['XADD', '0-*', 'k', 's'], ['XRANGE', '-', '+'], ['XREVRANGE', '+', '-']
+  ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL']
+]
+/** Commands the scripts and the mirror run on the logs, with the arguments that follow the key. */
+export const LOG_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
+  ['XADD', 'MAXLEN', '~', '1', '0-*', 'k', 's'], ['XRANGE', '-', '+'], ['XREVRANGE', '+', '-'], ['EXPIRETIME'], ['EXPIREAT', '0']
 ]
 /** Keyless commands the store runs: the scripts' clock and the mirror's load. */
 export const OTHER_COMMANDS = ['TIME', 'SCAN'] as const
@@ -82,6 +87,7 @@ export function checkInfo (info: string): void {
 function calls (target: PreflightTarget): string[][] {
   return [
     ...target.keys.flatMap((key) => KEY_COMMANDS.map(([command, ...rest]) => [command, key, ...rest])),
+    ...LOG_COMMANDS.map(([command, ...rest]) => [command, target.log, ...rest]),
     ...OTHER_COMMANDS.map((command) => [command, '0']),
     ['PUBLISH', target.channel, ''],
     ['SUBSCRIBE', target.channel],
@@ -118,7 +124,7 @@ async function refusedAs (pending: Promise<unknown>, what: string): Promise<unkn
  *
  * @example
  * ```ts
- * await preflight(client, { keys: ['jwt-session:jti:'], channel: 'jwt-session:revoked', wait: false })
+ * await preflight(client, { keys: ['jwt-session:s:'], log: 'jwt-session:log:', channel: 'jwt-session:revoked', wait: false })
  * ```
  */
 export async function preflight (client: RedisClient, target: PreflightTarget): Promise<void> {

@@ -39,7 +39,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const channel = `${prefix}revoked`
   const keys = storeKeys(prefix)
   // Checked before anything is trusted: every call fails closed until Redis passed.
-  const gate = startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}log:`, `${prefix}attempts:`], channel, wait: minReplicas > 0 })
+  const gate = startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`], log: `${prefix}log:`, channel, wait: minReplicas > 0 })
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 
