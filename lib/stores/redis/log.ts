@@ -53,20 +53,21 @@ function parseFields (fields: unknown): { change: LogChange | undefined, stamp: 
   return { change, stamp: named.get('t') ?? '' }
 }
 
-/** An XRANGE reply as entries; an id the store does not write makes the log unreadable (undefined). */
-function parseEntries (reply: unknown): LogEntry[] | undefined {
-  const entries: LogEntry[] = []
-  for (const item of Array.isArray(reply) ? reply : []) {
-    const seq = entrySeq(String((item as unknown[])[0]))
-    if (seq === undefined) return undefined
-    entries.push({ seq, ...parseFields((item as unknown[])[1]) })
-  }
-  return entries
+/**
+ * The end of the ids the store writes, excluded (`0-<n>` are all below it): reads stop there,
+ * so an entry someone else added with another id is never taken for one of ours. (The
+ * store's next write to that log then fails, closed: `0-*` cannot follow it.)
+ */
+const BEYOND = '(1-0'
+
+/** An XRANGE reply of ids `0-<n>` as entries. */
+function parseEntries (reply: unknown): LogEntry[] {
+  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: Number(id.slice(2)), ...parseFields(fields) }))
 }
 
 /** The last entry of the log `key` (a log never written: {@link LOG_START}). */
 export async function readHead (client: RedisClient, key: string): Promise<LogPosition> {
-  const [last] = parseEntries(await client.call('XREVRANGE', key, '+', '-', 'COUNT', 1)) ?? []
+  const [last] = parseEntries(await client.call('XREVRANGE', key, BEYOND, '-', 'COUNT', 1))
   return last === undefined ? LOG_START : { seq: last.seq, stamp: last.stamp }
 }
 
@@ -81,8 +82,7 @@ export async function readSince (client: RedisClient, key: string, from: LogPosi
   let start = from.seq === 0 ? '-' : `0-${from.seq}`
   let previous = from.seq === 0 ? undefined : from
   while (true) {
-    const page = parseEntries(await client.call('XRANGE', key, start, '+', 'COUNT', PAGE))
-    if (page === undefined) return undefined
+    const page = parseEntries(await client.call('XRANGE', key, start, BEYOND, 'COUNT', PAGE))
     for (const entry of page) {
       if (previous === from && from.seq > 0) {
         if (entry.seq !== from.seq || entry.stamp !== from.stamp) return undefined

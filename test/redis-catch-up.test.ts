@@ -1,0 +1,210 @@
+import { test } from 'tap'
+import type { ChainableCommander, Redis } from 'ioredis'
+import { redisStore, type RedisClient, type RedisStore, type SessionRecord } from '../lib/index'
+import { LOG_LENGTH, bucketOf, storeKeys } from '../lib/stores/redis/keys'
+import { parseMessage } from '../lib/stores/redis/log'
+import { startRedisMirror, type RedisMirror } from '../lib/stores/redis/mirror'
+import { END_SCRIPT } from '../lib/stores/redis/scripts'
+import { RedisServer, connected, eventually } from './redis-server'
+
+type Teardown = { teardown (fn: () => unknown): void }
+
+const CHANNEL = 'jwt-session:revoked'
+const keys = storeKeys('jwt-session:')
+const now = (): number => Math.floor(Date.now() / 1000)
+
+/** Adds to `batch` a logout of `sid` exactly as the store writes it, published on `channel` (elsewhere: nobody hears it). */
+function endBy <T extends Redis | ChainableCommander> (batch: T, sid: string, channel = CHANNEL): T {
+  const bucket = bucketOf(sid)
+  void batch.eval(END_SCRIPT, 2, keys.session(sid), keys.log(bucket), channel, bucket, LOG_LENGTH, sid, now() + 60, 'x')
+  return batch
+}
+
+/** Session ids that all fall in one bucket. */
+function sameBucket (count: number, bucket = 3): string[] {
+  const ids: string[] = []
+  for (let index = 0; ids.length < count; index++) if (bucketOf(`sid-${index}`) === bucket) ids.push(`sid-${index}`)
+  return ids
+}
+
+/** How many SCAN commands the server ran so far: a full load runs some, a catch-up none. */
+async function scans (admin: Redis): Promise<number> {
+  return Number(/cmdstat_scan:calls=(\d+)/.exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0)
+}
+
+/** Runs `batch` in one transaction with a kill of every subscription first: nothing can subscribe again before the writes are done. */
+async function duringBlip (admin: Redis, fill: (batch: ChainableCommander) => void): Promise<void> {
+  const batch = admin.multi().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  fill(batch)
+  for (const [error] of await batch.exec() ?? []) if (error !== null) throw error
+}
+
+/** Whether the copy says `sid` has ended; false while it is distrusted. */
+function ended (source: RedisMirror | RedisStore, sid: string): boolean {
+  try {
+    return (source.session(sid) as SessionRecord | undefined)?.ended === true
+  } catch {
+    return false
+  }
+}
+
+/** A mirror on a client of its own, ready, closed after the test. */
+async function mirrorOn (t: Teardown, server: RedisServer, checkMs: number, maxEntries = 1000): Promise<RedisMirror> {
+  const client = server.client()
+  await connected(client)
+  const mirror = startRedisMirror(client, 'jwt-session:', CHANNEL, maxEntries, { overflowRetryMs: 60_000, checkMs })
+  t.teardown(async () => { await mirror.close(); client.disconnect() })
+  await mirror.ready()
+  return mirror
+}
+
+test('a blip: logouts made meanwhile are read from the logs after the reconnect, with no full load', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const client = server.client()
+  await connected(client)
+  const store = redisStore({ client })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  const before = await scans(admin)
+  // More than one page (1,000 entries) of one log, and a few in other buckets.
+  const missed = [...sameBucket(1500), 'a', 'b', 'c']
+  await duringBlip(admin, (batch) => { for (const sid of missed) endBy(batch, sid) })
+  await eventually(async () => missed.every((sid) => ended(store, sid)))
+  t.pass(`all ${missed.length} logouts made during the blip are honoured`)
+  t.equal(await scans(admin), before, 'read from the logs: no key was scanned')
+})
+
+test('a change no message brought is found by the periodic check of the logs', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const mirror = await mirrorOn(t, server, 50)
+  const before = await scans(admin)
+  await endBy(admin, 'unheard', 'elsewhere')
+  await eventually(async () => ended(mirror, 'unheard'))
+  t.equal(await scans(admin), before, 'no full load')
+})
+
+test('a message that skips a number makes the mirror read the log at once', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  // Never checked on a timer: only the skipped number can tell the mirror.
+  const mirror = await mirrorOn(t, server, 3_600_000)
+  const [unheard, heard] = sameBucket(2) as [string, string]
+  await endBy(admin, unheard, 'elsewhere')
+  await endBy(admin, heard)
+  await eventually(async () => ended(mirror, heard) && ended(mirror, unheard))
+  t.pass('the change before the skipped number is honoured too')
+})
+
+test('a log that cannot say what the mirror missed makes it load everything again', async (t) => {
+  const cases: Record<string, (admin: Redis, batch: ChainableCommander, bucket: number, sids: string[]) => void> = {
+    // A failover to a replica that missed the last entries: the same numbers, other entries.
+    'rewritten (a failover)': (admin, batch, bucket, sids) => { batch.del(keys.log(bucket)); for (const sid of sids) endBy(batch, sid) },
+    'trimmed past its place': (admin, batch, bucket, sids) => { for (const sid of sids) endBy(batch, sid); batch.xtrim(keys.log(bucket), 'MAXLEN', 0) },
+    'an entry deleted by hand': (admin, batch, bucket, sids) => { for (const sid of sids) endBy(batch, sid); batch.xdel(keys.log(bucket), '0-4') },
+  }
+  for (const [name, damage] of Object.entries(cases)) {
+    await t.test(name, async (t) => {
+      const server = await RedisServer.start(t)
+      const admin = await server.admin()
+      const client = server.client()
+      await connected(client)
+      const store = redisStore({ client })
+      t.teardown(async () => await store.close())
+      await store.ready()
+      const [first, second, ...later] = sameBucket(8) as [string, string, ...string[]]
+      for (const sid of [first, second]) await endBy(admin, sid)
+      await eventually(async () => ended(store, second))
+      const before = await scans(admin)
+      await duringBlip(admin, (batch) => { damage(admin, batch, bucketOf(first), later) })
+      await eventually(async () => later.every((sid) => ended(store, sid)))
+      t.ok(await scans(admin) > before, 'the keys were loaded again')
+      t.ok(ended(store, first), 'and what the copy held stays')
+    })
+  }
+})
+
+test('a log rewritten while the subscription stays up is caught by the periodic check', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const mirror = await mirrorOn(t, server, 50)
+  const [first, second] = sameBucket(2) as [string, string]
+  await endBy(admin, first)
+  await eventually(async () => ended(mirror, first))
+  const before = await scans(admin)
+  // Entry 0-1 is written again, unheard: only its stamp tells it from the one the mirror read.
+  await admin.del(keys.log(bucketOf(first)))
+  await endBy(admin, second, 'elsewhere')
+  await eventually(async () => ended(mirror, second))
+  t.ok(await scans(admin) > before, 'loaded again')
+})
+
+test('an entry in a log that is not a change of the store is read past, in its place', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const mirror = await mirrorOn(t, server, 50)
+  const [foreign, after] = sameBucket(2) as [string, string]
+  await admin.xadd(keys.log(bucketOf(foreign)), '0-*', 'k', 's', 'i', foreign)
+  await endBy(admin, after, 'elsewhere')
+  await eventually(async () => ended(mirror, after))
+  t.equal(mirror.session(foreign), undefined, 'the foreign entry changed nothing')
+})
+
+test('an entry with an id the store does not write is never read; the next write to that log fails closed', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const client = server.client()
+  await connected(client)
+  const store = redisStore({ client })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  const [first, second] = sameBucket(2) as [string, string]
+  await store.end(first, now() + 60)
+  await admin.xadd(keys.log(bucketOf(first)), '9-1', 'k', 's', 'i', second, 'v', 'x', 'e', String(now() + 60), 't', '1')
+  const fresh = redisStore({ client: await server.admin() })
+  t.teardown(async () => await fresh.close())
+  await fresh.ready()
+  t.equal(fresh.session(second), undefined, 'a new mirror loads and reads the logs past it')
+  t.equal((fresh.session(first) as SessionRecord).ended, true)
+  await t.rejects(async () => await store.end(second, now() + 60), /equal or smaller than the target stream top item/)
+})
+
+test('a check that cannot read Redis leaves the copy trusted; one that finds more than it can hold gives way to Redis', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const client = server.client()
+  await connected(client)
+  let failing = false
+  // A client whose log reads fail on demand: the only way to reach that branch while the subscription stays up.
+  const flaky = new Proxy(client, {
+    get (target, property) {
+      if (property === 'call') return async (...args: [string, ...unknown[]]) => { if (failing && args[0] === 'XRANGE') throw new Error('connection lost'); return await (target.call as (...a: unknown[]) => unknown)(...args) }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  }) as unknown as RedisClient
+  const mirror = startRedisMirror(flaky, 'jwt-session:', CHANNEL, 2, { overflowRetryMs: 60_000, checkMs: 20 })
+  t.teardown(async () => { await mirror.close(); client.disconnect() })
+  await mirror.ready()
+  failing = true
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(mirror.session('x'), undefined, 'still trusted')
+  failing = false
+  for (const sid of ['p', 'q', 'r']) await endBy(admin, sid, 'elsewhere')
+  await eventually(async () => mirror.overflowing())
+  t.pass('three entries found by the check do not fit in two: reads go to Redis')
+})
+
+test('parseMessage takes only what the scripts publish', async (t) => {
+  const good = [3, '0-7', '1795500000000000', 's', 'sid', 'x', 1_800_000_000]
+  t.same(parseMessage(JSON.stringify(good), 16), { bucket: 3, entry: { seq: 7, stamp: '1795500000000000', change: { kind: 's', id: 'sid', value: 'x', expiresAt: 1_800_000_000 } } })
+  const bad: unknown[] = [
+    'not json', 'null', '[]', JSON.stringify(good.slice(0, 6)),
+    [16, ...good.slice(1)], [-1, ...good.slice(1)], [1.5, ...good.slice(1)], ['3', ...good.slice(1)],
+    [3, '1-7', ...good.slice(2)], [3, 7, ...good.slice(2)], [3, '0-7', 7, ...good.slice(3)],
+    [...good.slice(0, 3), 'x', ...good.slice(4)], [...good.slice(0, 4), 5, ...good.slice(5)],
+    [...good.slice(0, 5), null, good[6]], [...good.slice(0, 6), 1.5], [...good.slice(0, 6), '1800000000']
+  ]
+  for (const message of bad) t.equal(parseMessage(typeof message === 'string' ? message : JSON.stringify(message), 16), undefined, `refused: ${String(message)}`)
+})
