@@ -170,20 +170,83 @@ test('an entry with an id the store does not write is never read; the next write
   await t.rejects(async () => await store.end(second, now() + 60), /equal or smaller than the target stream top item/)
 })
 
+/**
+ * `client`, with `around` run in place of each `call()` (the store's log reads): a fake only
+ * to reach a race on demand, the commands still go to the real Redis.
+ */
+function intercepted (client: Redis, around: (args: [string, ...unknown[]], real: () => Promise<unknown>) => Promise<unknown>): RedisClient {
+  return new Proxy(client, {
+    get (target, property) {
+      if (property === 'call') return async (...args: [string, ...unknown[]]) => await around(args, async () => await (target.call as (...a: unknown[]) => Promise<unknown>)(...args))
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  }) as unknown as RedisClient
+}
+
+test('a log rewritten while the mirror loads: it loads again, then is in sync', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const [first, second] = sameBucket(2) as [string, string]
+  await endBy(admin, first)
+  const client = server.client()
+  await connected(client)
+  let damaged = false
+  const store = redisStore({
+    client: intercepted(client, async (args, real) => {
+      const answer = await real()
+      // Once the end of the log was read, the log is rewritten: same number, another entry.
+      if (args[0] === 'XREVRANGE' && args[1] === keys.log(bucketOf(first)) && !damaged) {
+        damaged = true
+        await admin.del(keys.log(bucketOf(first)))
+        await endBy(admin, second, 'elsewhere')
+      }
+      return answer
+    })
+  })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  t.ok(damaged)
+  t.ok(ended(store, first) && ended(store, second), 'both logouts held after the second load')
+})
+
+test('a catch-up still under way when the store closes is not trusted', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const client = server.client()
+  await connected(client)
+  let hold = false
+  let held: () => void = () => {}
+  const reading = new Promise<void>((resolve) => { held = resolve })
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const store = redisStore({
+    client: intercepted(client, async (args, real) => {
+      if (hold && args[0] === 'XRANGE') { held(); await gate }
+      return await real()
+    })
+  })
+  await store.ready()
+  hold = true
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  await reading
+  await store.close()
+  release()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.throws(() => store.session('x'), /not in sync/)
+})
+
 test('a check that cannot read Redis leaves the copy trusted; one that finds more than it can hold gives way to Redis', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
   const client = server.client()
   await connected(client)
   let failing = false
-  // A client whose log reads fail on demand: the only way to reach that branch while the subscription stays up.
-  const flaky = new Proxy(client, {
-    get (target, property) {
-      if (property === 'call') return async (...args: [string, ...unknown[]]) => { if (failing && args[0] === 'XRANGE') throw new Error('connection lost'); return await (target.call as (...a: unknown[]) => unknown)(...args) }
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
-  }) as unknown as RedisClient
+  // Log reads that fail on demand: the only way to reach that branch while the subscription stays up.
+  const flaky = intercepted(client, async (args, real) => {
+    if (failing && args[0] === 'XRANGE') throw new Error('connection lost')
+    return await real()
+  })
   const mirror = startRedisMirror(flaky, 'jwt-session:', CHANNEL, 2, { overflowRetryMs: 60_000, checkMs: 20 })
   t.teardown(async () => { await mirror.close(); client.disconnect() })
   await mirror.ready()

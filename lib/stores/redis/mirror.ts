@@ -131,12 +131,14 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
 
   /**
    * Reads every log from the copy's place in it and applies what it finds. Answers false when
-   * a log cannot say what the copy missed: only a full load can.
+   * the copy has no place yet, or a log cannot say what the copy missed: only a full load can.
+   * A read that became unwanted meanwhile is applied all the same: a change applied twice, or
+   * late, changes nothing.
    */
-  async function catchUp (wanted: () => boolean): Promise<boolean> {
-    const from = positions as LogPosition[]
+  async function catchUp (): Promise<boolean> {
+    const from = positions
+    if (from === undefined) return false
     const read = await Promise.all(bucketList.map(async (bucket) => await readSince(client, keys.log(bucket), from[bucket] as LogPosition)))
-    if (!wanted()) return true
     if (read.some((entries) => entries === undefined)) return false
     ;(read as LogEntry[][]).forEach((entries, bucket) => {
       for (const { change } of entries) if (change !== undefined) apply(change.kind, change.id, change.value, change.expiresAt)
@@ -163,11 +165,10 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      if (positions === undefined || !(await catchUp(wanted))) {
-        if (!wanted()) return
+      if (!(await catchUp())) {
         await fullLoad(wanted)
-        if (!wanted()) return
-        if (!(await catchUp(wanted))) throw new Error('a log changed under the load')
+        // What was written since the ends were read; a log rewritten meanwhile means loading again.
+        if (!(await catchUp())) throw new Error('a log changed during the load')
       }
       if (!wanted()) return
       inSync = true
@@ -187,7 +188,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     const attempt = attempts
     const wanted = (): boolean => attempt === attempts
     try {
-      if (!(await catchUp(wanted)) && wanted()) void resync()
+      if (!(await catchUp()) && wanted()) void resync()
     } catch (error) {
       // A Redis that cannot be read now is read again at the next check; the subscription says whether changes still arrive.
       if (error instanceof MemoryStoreFullError && wanted()) overflowed()
