@@ -217,7 +217,7 @@ declare namespace fastifyJwtSession {
     duplicate (): RedisSubscriber & Pick<RedisClient, 'pipeline'>
     /** Mirror mode: the mirror stops when the host's client ends. */
     once (event: 'end', listener: () => void): unknown
-    /** The start-up check: `INFO`. */
+    /** The start-up check (`INFO`) and the mirror's reads of the logs (`XRANGE`, `XREVRANGE`). */
     call (command: string, ...args: Array<string | number>): Promise<unknown>
   }
 
@@ -242,11 +242,15 @@ declare namespace fastifyJwtSession {
   export interface RedisStoreOptions {
     /** An ioredis client the host owns; the store never closes it. */
     client: RedisClient
-    /** Prepended to every key (`<prefix>s:<sid>`, `<prefix>u:<sub>`) and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`. */
+    /**
+     * Prepended to every key (`<prefix>s:{<bucket>}<sid>`, `<prefix>u:{<bucket>}<sub>`, the logs
+     * `<prefix>log:{<bucket>}`) and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`.
+     */
     prefix?: string
     /**
      * `'mirror'` (default): each process keeps a copy of the sessions' state, current through
-     * pub/sub, and `authenticate` answers from memory. `'lookup'`: one Redis read per request.
+     * pub/sub and the buckets' logs, and `authenticate` answers from memory. `'lookup'`: one
+     * Redis read per request.
      */
     mode?: 'mirror' | 'lookup'
     /** Mirror mode: most entries (sessions and users) the copy holds (1,000,000). */

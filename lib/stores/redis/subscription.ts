@@ -5,7 +5,7 @@ import { isCluster, masterNodes } from './nodes'
 export interface SubscriptionEvents {
   /** A message on the channel. */
   message (message: string): void
-  /** A connection is up: the mirror subscribes on it, then loads. */
+  /** A connection is up: the mirror subscribes on it, then catches up (or loads). */
   ready (): void
   /** The connection dropped: any message from now on may be missed. */
   close (): void
