@@ -37,6 +37,12 @@ export interface MirrorTimings {
 
 /** Wait before trying to load again after a failure, in milliseconds. */
 const RETRY_DELAY = 500
+/**
+ * Checks that may pass without one succeeding before the copy is distrusted: a Redis cut off
+ * without a word (no reset, so the subscription looks alive and simply hears nothing) is
+ * noticed within this many `checkMs`.
+ */
+const STALE_AFTER_CHECKS = 3
 /** The timings of a mirror in production. */
 export const MIRROR_TIMINGS: MirrorTimings = Object.freeze({ overflowRetryMs: 30_000, checkMs: 1000 })
 
@@ -54,7 +60,9 @@ const bucketList = Array.from({ length: BUCKETS }, (_, bucket) => bucket)
  * where it stands in each log. When the subscription drops, the copy is distrusted (reads
  * throw, so requests get 503) until it is subscribed again and has read from each log what
  * it missed: milliseconds, not a full load. A message that skips a number, and a check of
- * the logs every `checkMs`, catch anything the subscription did not bring. A log that
+ * the logs every `checkMs`, catch anything the subscription did not bring; when no check
+ * succeeded for three of those, Redis is out of reach (perhaps without a word: no reset, a
+ * subscription that hears nothing) and the copy is distrusted until it answers. A log that
  * cannot say what the copy missed (trimmed past its place, deleted, rewritten by a failover)
  * makes the copy load everything again, distrusted meanwhile.
  *
@@ -70,6 +78,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   let overflow = false
   let attempts = 0
   let checking = false
+  /** When the copy was last known to hold every change in the logs (`Date.now()`). */
+  let confirmedAt = 0
   let retry: NodeJS.Timeout | undefined
   let markReady!: () => void
   const readiness = new Promise<void>((resolve) => { markReady = resolve })
@@ -172,6 +182,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
       }
       if (!wanted()) return
       inSync = true
+      confirmedAt = Date.now()
       overflow = false
       markReady()
     } catch (error) {
@@ -188,15 +199,22 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     const attempt = attempts
     const wanted = (): boolean => attempt === attempts
     try {
-      if (!(await catchUp()) && wanted()) void resync()
+      if (await catchUp()) confirmedAt = Date.now()
+      else if (wanted()) void resync()
     } catch (error) {
-      // A Redis that cannot be read now is read again at the next check; the subscription says whether changes still arrive.
+      // A Redis that cannot be read now is read again at the next check, until the copy is too stale (tick).
       if (error instanceof MemoryStoreFullError && wanted()) overflowed()
     } finally {
       checking = false
     }
   }
-  const checks = setInterval(() => { void check() }, timings.checkMs).unref()
+
+  /** Every `checkMs`: a check, or, when none succeeded for too long (failed, or hung), distrust until Redis answers again. */
+  function tick (): void {
+    if (inSync && Date.now() - confirmedAt > STALE_AFTER_CHECKS * timings.checkMs) void resync()
+    else void check()
+  }
+  const checks = setInterval(tick, timings.checkMs).unref()
 
   const subscription = openSubscription(client, channel, {
     message (message) {
