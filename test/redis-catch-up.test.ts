@@ -170,6 +170,29 @@ test('an entry with an id the store does not write is never read; the next write
   await t.rejects(async () => await store.end(second, now() + 60), /equal or smaller than the target stream top item/)
 })
 
+test('a log key of another type is read as an empty log: the copy stays in sync, writes to that bucket fail closed', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const client = server.client()
+  await connected(client)
+  const store = redisStore({ client })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  const [first, second] = sameBucket(2) as [string, string]
+  await store.end(first, now() + 60)
+  await admin.del(keys.log(bucketOf(first)))
+  await admin.set(keys.log(bucketOf(first)), 'not a log')
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  await endBy(admin, 'elsewhere-bucket')
+  await eventually(async () => ended(store, 'elsewhere-bucket'))
+  t.ok(ended(store, first), 'in sync again after the blip, the copy kept')
+  await t.rejects(async () => await store.end(second, now() + 60), /WRONGTYPE/)
+  const fresh = redisStore({ client: admin })
+  t.teardown(async () => await fresh.close())
+  await fresh.ready()
+  t.ok(ended(fresh, first), 'a new mirror loads too')
+})
+
 /**
  * `client`, with `around` run in place of each `call()` (the store's log reads): a fake only
  * to reach a race on demand, the commands still go to the real Redis.

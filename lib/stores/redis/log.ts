@@ -60,14 +60,25 @@ function parseFields (fields: unknown): { change: LogChange | undefined, stamp: 
  */
 const BEYOND = '(1-0'
 
-/** An XRANGE reply of ids `0-<n>` as entries. */
-function parseEntries (reply: unknown): LogEntry[] {
+/**
+ * The entries an `XRANGE`/`XREVRANGE` of ids `0-<n>` answers. A log key holding another type
+ * is not the store's: read as an empty log (every write to it fails, closed), rather than make
+ * every read of the logs fail and the copy refuse every request.
+ */
+async function range (client: RedisClient, ...args: Array<string | number>): Promise<LogEntry[]> {
+  let reply: unknown
+  try {
+    reply = await client.call(...(args as [string, ...Array<string | number>]))
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('WRONGTYPE ')) return []
+    throw error
+  }
   return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: Number(id.slice(2)), ...parseFields(fields) }))
 }
 
 /** The last entry of the log `key` (a log never written: {@link LOG_START}). */
 export async function readHead (client: RedisClient, key: string): Promise<LogPosition> {
-  const [last] = parseEntries(await client.call('XREVRANGE', key, BEYOND, '-', 'COUNT', 1))
+  const [last] = await range(client, 'XREVRANGE', key, BEYOND, '-', 'COUNT', 1)
   return last === undefined ? LOG_START : { seq: last.seq, stamp: last.stamp }
 }
 
@@ -82,7 +93,7 @@ export async function readSince (client: RedisClient, key: string, from: LogPosi
   let start = from.seq === 0 ? '-' : `0-${from.seq}`
   let previous = from.seq === 0 ? undefined : from
   while (true) {
-    const page = parseEntries(await client.call('XRANGE', key, start, BEYOND, 'COUNT', PAGE))
+    const page = await range(client, 'XRANGE', key, start, BEYOND, 'COUNT', PAGE)
     for (const entry of page) {
       if (previous === from && from.seq > 0) {
         if (entry.seq !== from.seq || entry.stamp !== from.stamp) return undefined
