@@ -235,7 +235,7 @@ test('redisStore refuses a client without a method the store calls, naming the m
 })
 
 /** A message as the scripts publish it, at no place in its log (`0-0`): applied, and the mirror's places left alone. */
-const message = (kind: 's' | 'u', id: string, value: string): string => JSON.stringify([bucketOf(id), '0-0', '', kind, id, value, now() + 60])
+const message = (kind: 's' | 'u', id: string, value: string): string => JSON.stringify([bucketOf(id), '0-0', '', '', kind, id, value, now() + 60])
 
 test('mirror: a load never takes the attempts keys nor the logs for entries', async (t) => {
   const server = await RedisServer.start(t)
@@ -252,7 +252,7 @@ test('mirror: messages apply in any order and any number of times; a foreign one
   const store = await storeOn(t, server)
   const publisher = await server.admin()
   await publisher.publish('jwt-session:revoked', 'not json')
-  await publisher.publish('jwt-session:revoked', JSON.stringify([99, '0-1', '', 's', 'x', 'x', now() + 60]))
+  await publisher.publish('jwt-session:revoked', JSON.stringify([99, '0-1', '', '', 's', 'x', 'x', now() + 60]))
   await publisher.publish('jwt-session:revoked', message('u', 'pub', '7'))
   await eventually(async () => store.subject('pub') === 7)
   await publisher.publish('jwt-session:revoked', message('s', 'live', '3:9'))

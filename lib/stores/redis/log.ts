@@ -26,9 +26,19 @@ export interface LogChange {
   readonly expiresAt: number
 }
 
-/** An entry of a log: its place, and the change it records (none when the entry is not one the store wrote). */
+/**
+ * An entry of a log: its place, the stamp of the entry before it, and the change it records
+ * (none when the entry is not one the store wrote).
+ */
 export interface LogEntry extends LogPosition {
+  readonly previous: string
   readonly change: LogChange | undefined
+}
+
+/** Whether `entry` comes right after `position` in the same log: the next number, and a chain that holds. */
+export function follows (entry: LogEntry, position: LogPosition): boolean {
+  // An entry someone else added carries no chain: its number alone places it.
+  return entry.seq === position.seq + 1 && (entry.change === undefined || entry.previous === position.stamp)
 }
 
 const isKind = (kind: unknown): kind is Kind => kind === 's' || kind === 'u'
@@ -43,14 +53,14 @@ export function entrySeq (id: string): number | undefined {
 }
 
 /** The change recorded by an entry's fields, or undefined when they are not the store's. */
-function parseFields (fields: unknown): { change: LogChange | undefined, stamp: string } {
+function parseFields (fields: unknown): { change: LogChange | undefined, stamp: string, previous: string } {
   const named = new Map<string, string>()
   if (Array.isArray(fields)) for (let index = 0; index + 1 < fields.length; index += 2) named.set(String(fields[index]), String(fields[index + 1]))
   const [kind, id, value, expiresAt] = [named.get('k'), named.get('i'), named.get('v'), Number(named.get('e'))]
   const change = isKind(kind) && id !== undefined && value !== undefined && Number.isSafeInteger(expiresAt)
     ? { kind, id, value, expiresAt }
     : undefined
-  return { change, stamp: named.get('t') ?? '' }
+  return { change, stamp: named.get('t') ?? '', previous: named.get('p') ?? '' }
 }
 
 /**
@@ -85,7 +95,7 @@ export async function readHead (client: RedisClient, key: string): Promise<LogPo
 /**
  * Every entry of the log `key` after `from`, in order, or undefined when the log cannot say
  * what came after `from`: the entry `from` names is gone or is another one (trimmed past,
- * deleted, rewritten by a failover), or the numbers skip one (an entry deleted by hand).
+ * deleted, rewritten by a failover), or the numbers or the chain break (an entry deleted by hand).
  */
 export async function readSince (client: RedisClient, key: string, from: LogPosition): Promise<LogEntry[] | undefined> {
   const entries: LogEntry[] = []
@@ -97,7 +107,7 @@ export async function readSince (client: RedisClient, key: string, from: LogPosi
     for (const entry of page) {
       if (previous === from && from.seq > 0) {
         if (entry.seq !== from.seq || entry.stamp !== from.stamp) return undefined
-      } else if (entry.seq !== (previous?.seq ?? 0) + 1) {
+      } else if (!follows(entry, previous ?? LOG_START)) {
         return undefined
       } else {
         entries.push(entry)
@@ -119,8 +129,8 @@ export interface LogMessage {
 }
 
 /**
- * A message `[bucket, entry id, stamp, kind, id, value, expiresAt]` published by RECORD, or
- * undefined when it is not one (something else publishes on the channel).
+ * A message `[bucket, entry id, stamp, previous stamp, kind, id, value, expiresAt]` published
+ * by RECORD, or undefined when it is not one (something else publishes on the channel).
  */
 export function parseMessage (message: string, buckets: number): LogMessage | undefined {
   let value: unknown
@@ -129,10 +139,10 @@ export function parseMessage (message: string, buckets: number): LogMessage | un
   } catch {
     return undefined
   }
-  if (!Array.isArray(value) || value.length !== 7) return undefined
-  const [bucket, entryId, stamp, kind, id, recorded, expiresAt] = value as unknown[]
+  if (!Array.isArray(value) || value.length !== 8) return undefined
+  const [bucket, entryId, stamp, previous, kind, id, recorded, expiresAt] = value as unknown[]
   const seq = typeof entryId === 'string' ? entrySeq(entryId) : undefined
-  if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= buckets || seq === undefined || typeof stamp !== 'string' ||
+  if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= buckets || seq === undefined || typeof stamp !== 'string' || typeof previous !== 'string' ||
     !isKind(kind) || typeof id !== 'string' || typeof recorded !== 'string' || !Number.isSafeInteger(expiresAt)) return undefined
-  return { bucket: bucket as number, entry: { seq, stamp, change: { kind, id, value: recorded, expiresAt: expiresAt as number } } }
+  return { bucket: bucket as number, entry: { seq, stamp, previous, change: { kind, id, value: recorded, expiresAt: expiresAt as number } } }
 }

@@ -2,7 +2,7 @@ import type { RedisClient, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
 import { BUCKETS, storeKeys } from './keys'
 import { loadKeys, type Kind } from './load'
-import { parseMessage, readHead, readSince, type LogEntry, type LogMessage, type LogPosition } from './log'
+import { follows, parseMessage, readHead, readSince, type LogEntry, type LogMessage, type LogPosition } from './log'
 import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
 
@@ -134,9 +134,10 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     applyOrOverflow(kind, id, value, expiresAt)
     const position = positions?.[bucket]
     if (position === undefined) return
-    if (entry.seq === position.seq + 1) (positions as LogPosition[])[bucket] = entry
-    // A number skipped: the copy missed a change; it answers 503 until it has read the log.
-    else if (entry.seq > position.seq + 1 && inSync) void resync()
+    if (follows(entry, position)) (positions as LogPosition[])[bucket] = entry
+    // A number skipped, or a chain that breaks (a log rewritten): the copy may have missed a
+    // change; it answers 503 until it has read the log.
+    else if (entry.seq > position.seq && inSync) void resync()
   }
 
   /**
@@ -159,12 +160,24 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     return true
   }
 
-  /** Loads every key, after reading where each log ends: the changes past those ends are read next. */
+  /** Where each log ends now. */
+  async function readEnds (): Promise<LogPosition[]> {
+    return await Promise.all(bucketList.map(async (bucket) => await readHead(client, keys.log(bucket))))
+  }
+
+  /**
+   * Loads every key, after reading where each log ends, then reads the changes made since, to
+   * place the copy in each log. A log that cannot tell (trimmed or rewritten during the load)
+   * is no gap: the subscription, up all along (else the load is unwanted), brought every
+   * change made since the load began, so the log's present end is the copy's place.
+   */
   async function fullLoad (wanted: () => boolean): Promise<void> {
     positions = undefined
-    const ends = await Promise.all(bucketList.map(async (bucket) => await readHead(client, keys.log(bucket))))
+    const ends = await readEnds()
     await loadKeys(client, prefix, apply, wanted)
-    if (wanted()) positions = ends
+    if (!wanted()) return
+    positions = ends
+    if (!(await catchUp())) positions = await readEnds()
   }
 
   /** Subscribes, then catches up from the logs, or loads everything when they cannot tell; the copy is trusted once done. */
@@ -175,11 +188,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      if (!(await catchUp())) {
-        await fullLoad(wanted)
-        // What was written since the ends were read; a log rewritten meanwhile means loading again.
-        if (!(await catchUp())) throw new Error('a log changed during the load')
-      }
+      if (!(await catchUp())) await fullLoad(wanted)
       if (!wanted()) return
       inSync = true
       confirmedAt = Date.now()

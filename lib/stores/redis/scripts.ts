@@ -20,18 +20,27 @@ if previous > expiresAt then expiresAt = previous end
 /**
  * Appends `[kind, id, value, expiresAt]` to the bucket's log, as entry `0-<n>`: `n` counts
  * the log's entries one by one (`0-*`), so a reader that saw `n` and then hears `n + 2` knows
- * it missed one. Each entry carries the server's time in µs (`t`), so that a log rewritten by
- * a failover (the same numbers, other entries) is told apart from the one a mirror read. The
- * log keeps about `ARGV[3]` entries (trimmed by whole blocks: cheap), and expires with the
- * last key it speaks of: a Redis whose tokens are all gone holds nothing. Then publishes
- * `[bucket, entry id, t, kind, id, value, expiresAt]`. `kind`, `value` and `expiresAt` are locals.
+ * it missed one. Each entry carries the server's time in µs (`t`) and the `t` of the entry
+ * before it (`p`): a chain, so that a log rewritten by a failover (the same numbers, other
+ * entries) is told apart from the one a mirror read, even by a reader that only hears the
+ * next entry. The log keeps about `ARGV[3]` entries (trimmed by whole blocks: cheap), and
+ * expires with the last key it speaks of: a Redis whose tokens are all gone holds nothing.
+ * Then publishes `[bucket, entry id, t, p, kind, id, value, expiresAt]`. `kind`, `value` and
+ * `expiresAt` are locals. Only ids below `1-0` are the store's (see log.ts).
  */
 const RECORD = `
 local time = redis.call('TIME')
 local stamp = time[1] .. string.format('%06d', tonumber(time[2]))
-local entry = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '0-*', 'k', kind, 'i', ARGV[4], 'v', value, 'e', string.format('%d', expiresAt), 't', stamp)
+local previous = ''
+local last = redis.call('XREVRANGE', KEYS[2], '(1-0', '-', 'COUNT', 1)[1]
+if last then
+  for index = 1, #last[2] - 1, 2 do
+    if last[2][index] == 't' then previous = last[2][index + 1] end
+  end
+end
+local entry = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '0-*', 'k', kind, 'i', ARGV[4], 'v', value, 'e', string.format('%d', expiresAt), 't', stamp, 'p', previous)
 if redis.call('EXPIRETIME', KEYS[2]) < expiresAt then redis.call('EXPIREAT', KEYS[2], expiresAt) end
-redis.call('PUBLISH', ARGV[1], cjson.encode({ tonumber(ARGV[2]), entry, stamp, kind, ARGV[4], value, expiresAt }))
+redis.call('PUBLISH', ARGV[1], cjson.encode({ tonumber(ARGV[2]), entry, stamp, previous, kind, ARGV[4], value, expiresAt }))
 `
 
 /**
