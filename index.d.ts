@@ -215,8 +215,10 @@ declare namespace fastifyJwtSession {
     pipeline (): RedisPipeline
     /** A connection of the store's own: the mirror's subscription, and the writes that wait for replicas (`minReplicas`). */
     duplicate (): RedisSubscriber & Pick<RedisClient, 'pipeline'>
-    /** Mirror mode: the mirror stops when the host's client ends. */
+    /** The store's parts stop when the host's client ends... */
     once (event: 'end', listener: () => void): unknown
+    /** ...and leave no listener behind when the store closes first. */
+    off (event: 'end', listener: () => void): unknown
     /** The start-up check (`INFO`) and the mirror's reads of the logs (`XRANGE`, `XREVRANGE`). */
     call (command: string, ...args: Array<string | number>): Promise<unknown>
   }

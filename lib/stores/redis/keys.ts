@@ -29,12 +29,34 @@ export function bucketOf (id: string): number {
   return (hash >>> 0) % BUCKETS
 }
 
+/** Marks an id kept in Redis in its JSON form (see {@link encodeId}); no id the plugin makes starts with a NUL. */
+const ENCODED = '\u0000json:'
+
+/** A lone surrogate: a string holding one is not well-formed UTF-16. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * An id as Redis keeps it. Redis holds bytes, and ioredis sends a string as UTF-8, where a
+ * lone surrogate (which a JSON token can carry in `sub`) becomes U+FFFD: the key, the log
+ * entry and the message would name another user, and the mirrors would never match the
+ * token's own `sub`. Such an id, and one that starts like an encoded one, is kept as
+ * {@link ENCODED} + its JSON text, which is ASCII for those characters and reads back exactly.
+ */
+export function encodeId (id: string): string {
+  return LONE_SURROGATE.test(id) || id.startsWith(ENCODED) ? ENCODED + JSON.stringify(id) : id
+}
+
+/** The id that {@link encodeId} kept as `stored`. */
+export function decodeId (stored: string): string {
+  return stored.startsWith(ENCODED) ? JSON.parse(stored.slice(ENCODED.length)) as string : stored
+}
+
 /** The hash tag of a bucket, `{<bucket>}`. */
 const tag = (bucket: number): string => `{${bucket}}`
 
 /** The names of the store's keys under one prefix. */
 export interface StoreKeys {
-  /** `<prefix>s:{<bucket>}<sid>`: the session's generation, or its end. */
+  /** `<prefix>s:{<bucket>}<sid>` (the sid as {@link encodeId} keeps it): the session's generation, or its end. */
   session (sid: string): string
   /** `<prefix>u:{<bucket>}<sub>`: the user's logout-all cut-off. */
   subject (sub: string): string
@@ -53,8 +75,8 @@ export interface StoreKeys {
  */
 export function storeKeys (prefix: string): StoreKeys {
   return {
-    session: (sid) => `${prefix}s:${tag(bucketOf(sid))}${sid}`,
-    subject: (sub) => `${prefix}u:${tag(bucketOf(sub))}${sub}`,
+    session: (sid) => `${prefix}s:${tag(bucketOf(sid))}${encodeId(sid)}`,
+    subject: (sub) => `${prefix}u:${tag(bucketOf(sub))}${encodeId(sub)}`,
     log: (bucket) => `${prefix}log:${tag(bucket)}`
   }
 }

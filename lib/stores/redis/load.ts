@@ -1,4 +1,5 @@
 import type { RedisClient } from '../../types'
+import { decodeId } from './keys'
 import { masterNodes } from './nodes'
 
 /** What a Redis key holds: a session (`s`) or a user (`u`). */
@@ -51,7 +52,7 @@ async function loadKind (client: RedisClient, prefix: string, kind: Kind, loaded
         const expiresAt = (replies[2 * index + 1] as [Error | null, number])[1]
         if (error !== null && !WRONG_TYPE.test(error.message)) throw error
         // A string is kept forever if something stored it with no expiry.
-        if (typeof value === 'string') loaded(kind, key.slice(key.indexOf('}', keyPrefix.length) + 1), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
+        if (typeof value === 'string') loaded(kind, decodeId(key.slice(key.indexOf('}', keyPrefix.length) + 1)), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
       })
     } while (cursor !== '0')
   }

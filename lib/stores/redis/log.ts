@@ -1,4 +1,5 @@
 import type { RedisClient } from '../../types'
+import { decodeId } from './keys'
 import type { Kind } from './load'
 
 /*
@@ -58,7 +59,7 @@ function parseFields (fields: unknown): { change: LogChange | undefined, stamp: 
   if (Array.isArray(fields)) for (let index = 0; index + 1 < fields.length; index += 2) named.set(String(fields[index]), String(fields[index + 1]))
   const [kind, id, value, expiresAt] = [named.get('k'), named.get('i'), named.get('v'), Number(named.get('e'))]
   const change = isKind(kind) && id !== undefined && value !== undefined && Number.isSafeInteger(expiresAt)
-    ? { kind, id, value, expiresAt }
+    ? { kind, id: decodeId(id), value, expiresAt }
     : undefined
   return { change, stamp: named.get('t') ?? '', previous: named.get('p') ?? '' }
 }
@@ -144,5 +145,5 @@ export function parseMessage (message: string, buckets: number): LogMessage | un
   const seq = typeof entryId === 'string' ? entrySeq(entryId) : undefined
   if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= buckets || seq === undefined || typeof stamp !== 'string' || typeof previous !== 'string' ||
     !isKind(kind) || typeof id !== 'string' || typeof recorded !== 'string' || !Number.isSafeInteger(expiresAt)) return undefined
-  return { bucket: bucket as number, entry: { seq, stamp, previous, change: { kind, id, value: recorded, expiresAt: expiresAt as number } } }
+  return { bucket: bucket as number, entry: { seq, stamp, previous, change: { kind, id: decodeId(id), value: recorded, expiresAt: expiresAt as number } } }
 }

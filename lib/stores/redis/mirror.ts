@@ -78,6 +78,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   let overflow = false
   let attempts = 0
   let checking = false
+  let closed = false
   /** When the copy was last known to hold every change in the logs (`Date.now()`). */
   let confirmedAt = 0
   let retry: NodeJS.Timeout | undefined
@@ -118,6 +119,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
    * as the next load starts from it.
    */
   function overflowed (): void {
+    // A write of this process that lands after close(): nothing to give way to, nothing to retry.
+    if (closed) return
     distrust()
     overflow = true
     tables = new SessionTables(maxEntries)
@@ -237,14 +240,17 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   })
 
   async function close (): Promise<void> {
+    closed = true
     distrust()
     overflow = false
     clearTimeout(retry)
     clearInterval(checks)
     subscription.close()
+    client.off('end', onEnd)
   }
   // The mirror lives as long as the host's client: when the host quits it, the mirror goes too.
-  client.once('end', () => { void close() })
+  const onEnd = (): void => { void close() }
+  client.once('end', onEnd)
 
   /** Throws while the copy cannot be trusted. */
   function trusted (): void {

@@ -52,6 +52,7 @@ export function startPreflight (client: RedisClient, target: PreflightTarget): P
   function close (): void {
     closed = true
     clearTimeout(retry)
+    client.off('end', close)
   }
   client.once('end', close)
 

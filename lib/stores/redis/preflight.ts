@@ -70,12 +70,15 @@ function infoField (info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim()
 }
 
-/** Refuses a Redis older than {@link MIN_VERSION}, or one that can evict keys. */
+/** Refuses a Redis older than {@link MIN_VERSION}, a replica, or one that can evict keys. */
 export function checkInfo (info: string): void {
   const version = infoField(info, 'redis_version') ?? 'unknown'
   const [major = NaN, minor = NaN] = version.split('.').map(Number)
   if (!(major > MIN_VERSION[0] || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1]))) {
     fail(`redisStore needs Redis ${MIN_VERSION.join('.')} or later; this one is ${version}`)
+  }
+  if (infoField(info, 'role') === 'slave') {
+    fail('redisStore needs a master; this Redis is a replica, whose copy lags (and stops while its link is down), so a token logged out on the master could be let in')
   }
   const policy = infoField(info, 'maxmemory_policy') ?? 'unknown'
   if (policy !== 'noeviction') {

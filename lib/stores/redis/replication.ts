@@ -46,7 +46,10 @@ export function revocationWriter (client: RedisClient, minReplicas: number, time
   connection.on('error', () => {})
   // A duplicate of a lazyConnect client waits for a first command: connect now, as the mirror does.
   if (connection.status === 'wait') connection.connect().catch(() => {})
-  const close = (): void => { connection.disconnect() }
+  const close = (): void => {
+    connection.disconnect()
+    client.off('end', close)
+  }
   // The writer lives as long as the host's client.
   client.once('end', close)
 

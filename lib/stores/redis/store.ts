@@ -2,8 +2,8 @@ import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../optio
 import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
 import type { RedisStore, RedisStoreOptions, SessionRecord } from '../../types'
 import { redisAttempts } from './attempts'
-import { checkRedisClient } from './client'
-import { LOG_LENGTH, bucketOf, storeKeys } from './keys'
+import { channelOf, checkRedisClient } from './client'
+import { LOG_LENGTH, bucketOf, encodeId, storeKeys } from './keys'
 import { startRedisMirror } from './mirror'
 import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
 import { ENDED_VALUE, parseCutoff, parseSession } from './values'
@@ -36,7 +36,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const maxEntries = wholeNumber('redisStore maxEntries', options.maxEntries ?? DEFAULTS.redisStore.maxEntries, 1, 'a positive whole number')
   const minReplicas = wholeNumber('redisStore minReplicas', options.minReplicas ?? DEFAULTS.redisStore.minReplicas, 0, 'a whole number, 0 or more')
   const replicaTimeout = wholeNumber('redisStore replicaTimeout', options.replicaTimeout ?? DEFAULTS.redisStore.replicaTimeout, 1, 'a positive whole number of milliseconds')
-  const channel = `${prefix}revoked`
+  const channel = channelOf(client, prefix)
   const keys = storeKeys(prefix)
   // Checked before anything is trusted: every call fails closed until Redis passed.
   const gate = startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`], log: `${prefix}log:`, channel, wait: minReplicas > 0 })
@@ -69,7 +69,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   async function write (script: string, key: string, id: string, ...args: Array<string | number>): Promise<string> {
     await gate.passed
     const bucket = bucketOf(id)
-    return String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, id, ...args))
+    return String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, encodeId(id), ...args))
   }
 
   return {
