@@ -1,8 +1,8 @@
 import { test } from 'tap'
-import { Cluster } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { redisStore, type RedisStore, type SessionRecord } from '../lib/index'
 import { bearer, buildApp, decodePayload, fakeClock, issue, login, renew, renewChain } from './helpers'
-import { RedisServer, connected, eventually } from './redis-server'
+import { RedisServer, connected, eventually, freePort } from './redis-server'
 import { startRedisMirror } from '../lib/stores/redis/mirror'
 import { bucketOf, storeKeys } from '../lib/stores/redis/keys'
 
@@ -388,7 +388,18 @@ for (const outcome of ['answers', 'fails'] as const) {
     await scanStarted
     await store.close()
     release()
+    await t.rejects(store.ready(), /the revocation mirror was closed before it was ready/, 'ready() settles')
     await new Promise((resolve) => setTimeout(resolve, 100))
     t.throws(() => store.session('x'), /not in sync/)
   })
 }
+
+test('a store closed before Redis could be reached: ready() rejects rather than wait for ever', async (t) => {
+  const client = new Redis({ host: '127.0.0.1', port: await freePort(), lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => 50 })
+  client.on('error', () => {})
+  t.teardown(() => { client.disconnect() })
+  const store = redisStore({ client })
+  const ready = store.ready()
+  await store.close()
+  await t.rejects(ready, /the Redis store was closed before Redis could be checked/)
+})

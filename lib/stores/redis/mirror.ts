@@ -83,7 +83,10 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   let confirmedAt = 0
   let retry: NodeJS.Timeout | undefined
   let markReady!: () => void
-  const readiness = new Promise<void>((resolve) => { markReady = resolve })
+  let closedBeforeReady!: (error: Error) => void
+  const readiness = new Promise<void>((resolve, reject) => { markReady = resolve; closedBeforeReady = reject })
+  // Whoever awaits ready() hears of a close before it; nobody has to, so it is never unhandled.
+  readiness.catch(() => {})
 
   function apply (kind: Kind, id: string, value: string, expiresAt: number): void {
     const now = seconds()
@@ -247,6 +250,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearInterval(checks)
     subscription.close()
     client.off('end', onEnd)
+    // Settled once: a no-op when the copy was ready.
+    closedBeforeReady(new Error('the revocation mirror was closed before it was ready'))
   }
   // The mirror lives as long as the host's client: when the host quits it, the mirror goes too.
   const onEnd = (): void => { void close() }

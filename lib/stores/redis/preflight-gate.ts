@@ -53,6 +53,8 @@ export function startPreflight (client: RedisClient, target: PreflightTarget): P
     closed = true
     clearTimeout(retry)
     client.off('end', close)
+    // A store closed before Redis could be checked: whoever waits for it hears so (settled once: a no-op after).
+    settle(new Error('the Redis store was closed before Redis could be checked'))
   }
   client.once('end', close)
 
