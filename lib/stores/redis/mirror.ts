@@ -111,8 +111,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      await loadKeys(client, prefix, 's', apply, wanted)
-      await loadKeys(client, prefix, 'u', apply, wanted)
+      await loadKeys(client, prefix, apply, wanted)
       if (!wanted()) return
       inSync = true
       overflow = false
