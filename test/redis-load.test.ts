@@ -39,8 +39,8 @@ test('a mirror load reads sessions and users in one pass, with their expiries, a
   t.same(await loadAll(redis), [
     ['s', 'ended', 'x', 4_000_000_000],
     ['s', 'live', '3:1700000000000000', 4_000_100_000],
-    ['u', '{7}bob', '5', 4_000_300_000],
-    ['u', 'alice', '1700000000000000', 4_000_200_000]
+    ['u', 'alice', '1700000000000000', 4_000_200_000],
+    ['u', '{7}bob', '5', 4_000_300_000]
   ])
 })
 
