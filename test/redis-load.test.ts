@@ -2,6 +2,7 @@ import { test } from 'tap'
 import type { RedisClient } from '../lib/index'
 import { loadKeys, type Kind } from '../lib/stores/redis/load'
 import { BUCKETS, storeKeys } from '../lib/stores/redis/keys'
+import { MINIMAL_ACL } from './redis-acl'
 import { RedisClusterServers } from './redis-cluster'
 import { RedisServer, connected } from './redis-server'
 
@@ -99,6 +100,20 @@ test('a mirror load that cannot read a key rejects: a copy with a key missing wo
   await connected(client)
   // Redis 7.0 words it "can't access at least one of the keys", later ones "NOPERM".
   await t.rejects(loadKeys(client, 'jwt-session:', () => {}, always), /NOPERM|can't access/)
+})
+
+test("the README's minimal ACL is enough for a mirror load: its script's SCAN, GET and EXPIRETIME are in it", async (t) => {
+  const server = await RedisServer.start(t)
+  const redis = await server.admin()
+  await redis.set('jwt-session:s:{1}sid', 'x', 'EXAT', 4_000_000_000)
+  await redis.set('jwt-session:u:{2}sub', '5', 'EXAT', 4_000_000_000)
+  await redis.call('ACL', 'SETUSER', 'app', 'on', '>app-password', ...MINIMAL_ACL)
+  const client = server.client({ username: 'app', password: 'app-password' })
+  await connected(client)
+  t.same(await loadAll(client), [['s', 'sid', 'x', 4_000_000_000], ['u', 'sub', '5', 4_000_000_000]])
+  // And without SCAN, the load is refused rather than answered empty.
+  await redis.call('ACL', 'SETUSER', 'app', '-scan')
+  await t.rejects(loadAll(client), /NOPERM|can't run this command/)
 })
 
 test('a mirror load fails when the copy refuses a value, and leaves no step unheard behind it', async (t) => {
