@@ -210,11 +210,8 @@ declare namespace fastifyJwtSession {
   export interface RedisClient {
     eval (script: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>
     mget (keys: string[]): Promise<Array<string | null>>
-    scan (cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', howMany: number): Promise<[cursor: string, keys: string[]]>
-    /** Mirror mode: batches the loading reads. */
-    pipeline (): RedisPipeline
-    /** A connection of the store's own: the mirror's subscription, and the writes that wait for replicas (`minReplicas`). */
-    duplicate (): RedisSubscriber & Pick<RedisClient, 'pipeline'>
+    /** A connection of the store's own: the mirror's subscription, and the writes that wait for replicas (`minReplicas`, a pipeline of the script and its `WAIT`). */
+    duplicate (): RedisSubscriber & { pipeline (): RedisPipeline }
     /** The store's parts stop when the host's client ends... */
     once (event: 'end', listener: () => void): unknown
     /** ...and leave no listener behind when the store closes first. */
@@ -223,9 +220,8 @@ declare namespace fastifyJwtSession {
     call (command: string, ...args: Array<string | number>): Promise<unknown>
   }
 
-  /** The pipeline of a {@link RedisClient}, as far as the mirror uses it. */
+  /** The pipeline of a {@link RedisClient}'s duplicate, as far as the writes that wait for replicas use it. */
   export interface RedisPipeline {
-    get (key: string): RedisPipeline
     call (command: string, ...args: Array<string | number>): RedisPipeline
     exec (): Promise<Array<[error: Error | null, result: unknown]> | null>
   }

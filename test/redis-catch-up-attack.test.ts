@@ -160,17 +160,17 @@ test('writes that trim a log during every load do not keep a new mirror loading 
   t.teardown(() => { client.disconnect() })
   const busy = sameBucket('busy', LOG_LENGTH + 500)
   let loads = 0
-  // The load's first SCAN waits while the writes are made: as if they came in during a long load. Five loads at most.
+  // The load's first step waits while the writes are made: as if they came in during a long load. Five loads at most.
   const slow = new Proxy(client, {
     get (target, property) {
-      if (property === 'scan') {
+      if (property === 'eval') {
         return async (...args: unknown[]) => {
-          if (args[0] === '0' && String(args[2]).includes(':s:') && ++loads <= 5) {
+          if (String(args[0]).includes("redis.call('SCAN'") && args[2] === '0' && ++loads <= 5) {
             const batch = admin.pipeline()
             for (const sid of busy) endBy(batch, `${sid}-${loads}`)
             await batch.exec()
           }
-          return await (target.scan as (...a: unknown[]) => Promise<unknown>)(...args)
+          return await (target.eval as (...a: unknown[]) => Promise<unknown>)(...args)
         }
       }
       const value = Reflect.get(target, property, target)
@@ -180,5 +180,5 @@ test('writes that trim a log during every load do not keep a new mirror loading 
   const mirror = startRedisMirror(slow, 'jwt-session:', CHANNEL, 1_000_000, { overflowRetryMs: 60_000, checkMs: 3_600_000 })
   t.teardown(async () => { await mirror.close() })
   await mirror.ready()
-  t.ok(loads <= 2, `ready after ${Math.min(loads, 5)} loads (writes stop after the fifth)`)
+  t.ok(loads >= 1 && loads <= 2, `ready after ${Math.min(loads, 5)} loads (writes stop after the fifth)`)
 })

@@ -97,10 +97,18 @@ test('mirror: a load that fails is tried again until it succeeds', async (t) => 
   const client = server.client()
   await connected(client)
   let failures = 1
-  // Fails the first SCAN as a connection lost mid-load would: the only way to reach the retry on demand.
+  // Fails the load's first SCAN step (a script) as a connection lost mid-load would: the only way to reach the retry on demand.
   const flaky = new Proxy(client, {
     get (target, property) {
-      if (property === 'scan' && failures > 0) return async () => { failures--; throw new Error('Connection is closed.') }
+      if (property === 'eval') {
+        return async (script: string, ...args: Array<string | number>) => {
+          if (script.includes("redis.call('SCAN'") && failures > 0) {
+            failures--
+            throw new Error('Connection is closed.')
+          }
+          return await target.eval(script, ...args as [number, ...Array<string | number>])
+        }
+      }
       const value = Reflect.get(target, property, target)
       return typeof value === 'function' ? value.bind(target) : value
     }

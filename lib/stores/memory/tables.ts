@@ -70,7 +70,7 @@ export class SessionTables {
     const old = this.sessions.get(sid)
     const until = old === undefined ? expiresAt : Math.max(expiresAt, sessionExpiry(old))
     const entry = record.ended ? until - EPOCH : new LiveSession(record.generation, record.renewedAt, until)
-    this.set(this.sessions, sid, entry, sessionExpiry, now)
+    this.set(this.sessions, sid, old !== undefined, entry, sessionExpiry, now)
     return typeof entry === 'number' ? ENDED : entry
   }
 
@@ -78,13 +78,18 @@ export class SessionTables {
   raiseSubject (sub: string, cutoff: number, expiresAt: number, now: number): void {
     const old = this.subjects.get(sub)
     const entry = old === undefined ? { cutoff, expiresAt } : { cutoff: Math.max(cutoff, old.cutoff), expiresAt: Math.max(expiresAt, old.expiresAt) }
-    this.set(this.subjects, sub, entry, subjectExpiry, now)
+    this.set(this.subjects, sub, old !== undefined, entry, subjectExpiry, now)
   }
 
-  private set<V> (map: Map<string, V>, key: string, value: V, expiryOf: (value: V) => number, now: number): void {
+  /**
+   * Writes `value` for `key`; `held` says whether the map holds the key already (the caller
+   * just read it), which spares a lookup in a large map on every new key, as a load makes.
+   */
+  private set<V> (map: Map<string, V>, key: string, held: boolean, value: V, expiryOf: (value: V) => number, now: number): void {
     // Re-added at the back, where its new expiry belongs: a map keeps insertion order, which
     // is then roughly expiry order, and expired entries are dropped from the front.
-    if (map.delete(key)) {
+    if (held) {
+      map.delete(key)
       map.set(key, value)
       return
     }

@@ -2,7 +2,7 @@ import { fail } from '../../options/checks'
 import type { RedisClient } from '../../types'
 
 /** Every method the store calls on the host's client: what `RedisClient` in `index.d.ts` describes. */
-const CLIENT_METHODS = ['eval', 'mget', 'scan', 'pipeline', 'duplicate', 'once', 'off', 'call'] as const satisfies ReadonlyArray<keyof RedisClient>
+const CLIENT_METHODS = ['eval', 'mget', 'duplicate', 'once', 'off', 'call'] as const satisfies ReadonlyArray<keyof RedisClient>
 
 /** `RedisClient` has no method the list above misses. */
 export type ClientMethodsListed = [Exclude<keyof RedisClient, typeof CLIENT_METHODS[number]>] extends [never] ? true : never

@@ -5,55 +5,106 @@ import { masterNodes } from './nodes'
 /** What a Redis key holds: a session (`s`) or a user (`u`). */
 export type Kind = 's' | 'u'
 
-/** Receives one key's value while loading: its kind, its id (the key less its prefix), value and expiry (seconds). */
+/** Receives one key's value while loading: its kind, its id (the key less its prefix, kind and tag), value and expiry (seconds). */
 export type LoadedValue = (kind: Kind, id: string, value: string, expiresAt: number) => void
 
-/** Keys fetched per SCAN step while loading. */
+/**
+ * Keys SCAN walks per script call. Each call holds its Redis for 3-4 ms at 1,000 keys (other
+ * clients wait meanwhile), so a step stays short; larger steps were no faster.
+ */
 const SCAN_COUNT = 1000
 
-/** A GET of a key of another type: not ours, read past as lookup mode does. */
-const WRONG_TYPE = /^WRONGTYPE /
+/**
+ * One step of the load, inside Redis: a SCAN step, then every value and expiry it found, in
+ * one reply `[cursor, sessions, users]`, each list flat `id, value, expiresAt, ...` with the
+ * id already cut out of its key. One command a step instead of two a key: the client's cost
+ * per command was most of a load's time. The id is answered as a string of its own, never
+ * cut from the key in this process, where a slice would keep the whole key alive as long as
+ * the copy holds the id. A key of another type is read past (not ours, as lookup mode does);
+ * any other error (a refused read) fails the call, and so the load. The flags let the script
+ * read keys of many slots without declaring them: on a Cluster node they are all its own,
+ * as SCAN lists only the node's keys.
+ *
+ * ARGV: cursor, SCAN pattern, COUNT, the prefix's length in bytes.
+ */
+const LOAD_STEP = `#!lua flags=no-writes,allow-cross-slot-keys
+local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
+local kindAt = tonumber(ARGV[4]) + 1
+local found = { s = {}, u = {} }
+local count = { s = 0, u = 0 }
+for _, key in ipairs(step[2]) do
+  local value = redis.pcall('GET', key)
+  if type(value) == 'table' then
+    if not string.find(value.err, '^WRONGTYPE') then return value end
+  else
+    -- The id follows the bucket's hash tag; a key without one is not the store's (no lookup would read it).
+    local idAt = string.match(key, '^{%d+}()', kindAt + 2)
+    if value and idAt then
+      local kind = string.sub(key, kindAt, kindAt)
+      local out, n = found[kind], count[kind]
+      out[n + 1] = string.sub(key, idAt)
+      out[n + 2] = value
+      out[n + 3] = redis.call('EXPIRETIME', key)
+      count[kind] = n + 3
+    end
+  end
+end
+return { step[1], found.s, found.u }
+`
+
+/** A step's reply: the next cursor, then the sessions and the users found, flat. */
+type Step = [cursor: string, sessions: Array<string | number>, users: Array<string | number>]
 
 /** A SCAN pattern that matches `prefix` literally. */
 function globEscape (prefix: string): string {
   return prefix.replace(/[*?[\]\\]/g, (character) => `\\${character}`)
 }
 
-/**
- * Reads every key of `kind` under `prefix` from every master, answering each to `loaded`.
- * SCAN is keyless: a Cluster client would send it to one node it picks and see a third of
- * the keys, so each master is asked in turn, listed anew on every load (a failover or a
- * resharding changes them), and its keys are read on that master's own connection (a Cluster
- * pipeline refuses keys of different slots). Stops early once `wanted()`
- * says the load is no longer needed. Rejects when any key could not be read (a node that
- * failed, a key moved by a resharding): a copy with a key missing would let its tokens in.
- */
-export async function loadKeys (client: RedisClient, prefix: string, loaded: LoadedValue, wanted: () => boolean): Promise<void> {
-  for (const kind of ['s', 'u'] as const) await loadKind(client, prefix, kind, loaded, wanted)
+/** Answers each `id, value, expiresAt` triple of `found` to `loaded`; a key with no expiry (-1) is kept forever. */
+function answer (kind: Kind, found: Array<string | number>, loaded: LoadedValue): void {
+  for (let index = 0; index < found.length; index += 3) {
+    const expiresAt = found[index + 2] as number
+    loaded(kind, decodeId(found[index] as string), found[index + 1] as string, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
+  }
 }
 
-async function loadKind (client: RedisClient, prefix: string, kind: Kind, loaded: LoadedValue, wanted: () => boolean): Promise<void> {
+/**
+ * Reads every session and user key under `prefix` (`<prefix>s:{<bucket>}<sid>`,
+ * `<prefix>u:{<bucket>}<sub>`, and no other: never the throttle's counters nor the logs) from
+ * every master, in one pass, answering each to `loaded`. SCAN is keyless: a Cluster client
+ * would send it to one node it picks and see a third of the keys, so each master is asked in
+ * turn, listed anew on every load (a failover or a resharding changes them). The next step is
+ * asked for before the one received is answered, so that Redis and this process work at once.
+ * Stops early once `wanted()` says the load is no longer needed. Rejects when any key could
+ * not be read (a node that failed, a key moved by a resharding, a read refused): a copy with
+ * a key missing would let its tokens in.
+ *
+ * @example
+ * ```ts
+ * await loadKeys(client, 'jwt-session:', (kind, id, value, expiresAt) => copy.apply(kind, id, value, expiresAt), () => true)
+ * ```
+ */
+export async function loadKeys (client: RedisClient, prefix: string, loaded: LoadedValue, wanted: () => boolean): Promise<void> {
   const nodes = masterNodes(client)
   // A Cluster client that has not found its nodes yet: nothing was read, so nothing is loaded.
   if (nodes.length === 0) throw new Error('no Redis node is reachable yet')
-  const keyPrefix = `${prefix}${kind}:`
+  const pattern = `${globEscape(prefix)}[su]:{*`
+  const prefixBytes = Buffer.byteLength(prefix)
+  const step = async (node: RedisClient, cursor: string): Promise<Step> => await node.eval(LOAD_STEP, 0, cursor, pattern, SCAN_COUNT, prefixBytes) as Step
   for (const node of nodes) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${globEscape(keyPrefix)}*`, 'COUNT', SCAN_COUNT)
-      if (!wanted()) return
-      cursor = next
-      const pipeline = node.pipeline()
-      for (const key of keys) pipeline.get(key).call('EXPIRETIME', key)
-      // Never null: exec() answers null only for a discarded MULTI.
-      const replies = await pipeline.exec() as Array<[Error | null, unknown]>
-      keys.forEach((key, index) => {
-        const [error, value] = replies[2 * index] as [Error | null, unknown]
-        const expiresAt = (replies[2 * index + 1] as [Error | null, number])[1]
-        if (error !== null && !WRONG_TYPE.test(error.message)) throw error
-        // A string is kept forever if something stored it with no expiry.
-        if (typeof value === 'string') loaded(kind, decodeId(key.slice(key.indexOf('}', keyPrefix.length) + 1)), value, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
-      })
-    } while (cursor !== '0')
+    let pending = step(node, '0')
+    try {
+      while (true) {
+        const [cursor, sessions, users] = await pending
+        if (!wanted()) return
+        if (cursor !== '0') pending = step(node, cursor)
+        answer('s', sessions, loaded)
+        answer('u', users, loaded)
+        if (cursor === '0') break
+      }
+    } finally {
+      // A step asked for and left behind (an early stop, a copy that overflowed) fails unheard.
+      pending.catch(() => {})
+    }
   }
 }

@@ -26,7 +26,9 @@ const MIN_VERSION: readonly [number, number] = [7, 0]
 
 /**
  * Commands the store's scripts and reads run on its keys (each key of {@link PreflightTarget}),
- * with the arguments that follow the key: the ACL reads every argument of MGET as a key.
+ * with the arguments that follow the key: the ACL reads every argument of MGET as a key. A
+ * script's calls are weighed by the ACL one by one, as if sent alone: the mirror's load
+ * script needs GET and EXPIRETIME here, and SCAN in {@link OTHER_COMMANDS}.
  */
 export const KEY_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
   ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL']
@@ -35,7 +37,7 @@ export const KEY_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
 export const LOG_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
   ['XADD', 'MAXLEN', '~', '1', '0-*', 'k', 's'], ['XRANGE', '-', '+'], ['XREVRANGE', '+', '-'], ['EXPIRETIME'], ['EXPIREAT', '0']
 ]
-/** Keyless commands the store runs: the scripts' clock and the mirror's load. */
+/** Keyless commands the store runs: the scripts' clock and the mirror's load (SCAN, inside its script). */
 export const OTHER_COMMANDS = ['TIME', 'SCAN'] as const
 
 /**
