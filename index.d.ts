@@ -232,7 +232,7 @@ declare namespace fastifyJwtSession {
     connect (): Promise<unknown>
     subscribe (channel: string): Promise<unknown>
     on (event: 'message', listener: (channel: string, message: string) => void): unknown
-    on (event: 'close' | 'ready' | 'error', listener: (...args: any[]) => void): unknown
+    on (event: 'close' | 'end' | 'ready' | 'error', listener: (...args: any[]) => void): unknown
     disconnect (): void
   }
 

@@ -237,6 +237,51 @@ test('a log rewritten while the mirror loads: its present end is taken as the pl
   t.pass('and the next change continues from there')
 })
 
+test('a subscription lost while the load places the copy in a rewritten log: the next attempt loads again, nothing is skipped', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  const [first, second, victim] = sameBucket(3) as [string, string, string]
+  await endBy(admin, first)
+  const client = server.client()
+  await connected(client)
+  let ends = 0
+  const store = redisStore({
+    client: intercepted(client, async (args, real) => {
+      if (args[0] === 'XREVRANGE' && args[1] === keys.log(bucketOf(first))) {
+        ends++
+        // Once the end of the log was read before the load, it is rewritten: same number, another entry.
+        if (ends === 1) {
+          const answer = await real()
+          await admin.del(keys.log(bucketOf(first)))
+          await endBy(admin, second, 'elsewhere')
+          return answer
+        }
+        // While the load reads where that log ends now, the subscription drops and a logout goes unheard.
+        if (ends === 2) await duringBlip(admin, (batch) => { endBy(batch, victim) })
+      }
+      return await real()
+    })
+  })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  await eventually(async () => ended(store, victim))
+  t.ok(ended(store, first) && ended(store, second), 'the logout made while the copy was being placed is honoured, with the others')
+})
+
+test('a subscription that ioredis gives up is replaced', async (t) => {
+  const server = await RedisServer.start(t)
+  const admin = await server.admin()
+  // No reconnection at all: a drop ends the connection for good.
+  const client = server.client({ retryStrategy: () => null })
+  await connected(client)
+  const store = redisStore({ client })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  await duringBlip(admin, (batch) => { endBy(batch, 'after-the-end') })
+  await eventually(async () => ended(store, 'after-the-end'))
+  t.pass('a new subscription, and the logout made meanwhile read from the log')
+})
+
 test('a catch-up still under way when the store closes is not trusted', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()

@@ -1,9 +1,11 @@
 import { test } from 'tap'
+import FakeTimers from '@sinonjs/fake-timers'
 import { Cluster, Redis } from 'ioredis'
 import { redisStore, type RedisStore, type SessionRecord } from '../lib/index'
 import { bearer, buildApp, decodePayload, fakeClock, issue, login, renew, renewChain } from './helpers'
 import { RedisServer, connected, eventually, freePort } from './redis-server'
 import { startRedisMirror } from '../lib/stores/redis/mirror'
+import { checkRedisClient } from '../lib/stores/redis/client'
 import { bucketOf, storeKeys } from '../lib/stores/redis/keys'
 
 const MODES = ['mirror', 'lookup'] as const
@@ -229,6 +231,8 @@ test('redisStore refuses bad options, naming them', async (t) => {
   t.throws(() => redisStore({ client, maxEntires: 10 } as never), /redisStore maxEntires is not a known redisStore option/)
   const prefixed = server.client({ lazyConnect: true, keyPrefix: 'app:' })
   t.throws(() => redisStore({ client: prefixed }), /cannot use a client with ioredis' keyPrefix/)
+  // A Cluster client reading replicas (scaleReads) would read a session key from a replica
+  // that has not received, or whose link is cut and never will receive, an acknowledged logout.
   for (const options of [{ keyPrefix: 'app:' }, { redisOptions: { keyPrefix: 'app:' } }, { scaleReads: 'slave' as const }, { scaleReads: 'all' as const }]) {
     const cluster = new Cluster([{ host: '127.0.0.1', port: server.port }], { lazyConnect: true, ...options })
     t.throws(() => redisStore({ client: cluster }), /keyPrefix|scaleReads: 'master'/, `a Cluster client with ${JSON.stringify(options)}`)
@@ -242,6 +246,9 @@ test('redisStore refuses a client without a method the store calls, naming the m
   // Methods a client once had to have, without once(), off() and call().
   const partial = { eval: client.eval.bind(client), mget: client.mget.bind(client), duplicate: client.duplicate.bind(client) }
   t.throws(() => redisStore({ client: partial as never }), /it has no once\(\), off\(\), call\(\)/)
+  // Every method, and no ioredis options at all (a client of another make): accepted as it is.
+  const bare = { ...partial, once: client.once.bind(client), off: client.off.bind(client), call: client.call.bind(client) }
+  t.equal(checkRedisClient(bare), bare)
 })
 
 /** A message as the scripts publish it, at no place in its log (`0-0`): applied, and the mirror's places left alone. */
@@ -333,6 +340,21 @@ test('mirror: past maxEntries the copy answers from Redis (401/200 right), never
   const late = await storeOn(t, server, { maxEntries: 2 })
   const lateApp = await buildApp(t, { revocationStore: late })
   for (const token of [...gone, bob]) t.equal((await lateApp.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
+})
+
+test('mirror: an end heard again with a later expiry keeps the later one', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  await connected(client)
+  const mirror = startRedisMirror(client, 'jwt-session:', 'jwt-session:revoked', 10, { overflowRetryMs: 60_000, checkMs: 3_600_000 })
+  t.teardown(async () => await mirror.close())
+  await mirror.ready()
+  const clock = FakeTimers.install({ toFake: ['Date'] })
+  t.teardown(() => { clock.uninstall() })
+  mirror.apply('s', 'sid', 'x', now() + 10)
+  mirror.apply('s', 'sid', 'x', now() + 100)
+  clock.tick(50_000)
+  t.equal(mirror.session('sid')?.ended, true, 'still ended past the first expiry')
 })
 
 test('mirror: an overflowing copy goes back to memory once a reload fits', async (t) => {

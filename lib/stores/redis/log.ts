@@ -17,7 +17,7 @@ export interface LogPosition {
 }
 
 /** Before the first entry of a log. */
-export const LOG_START: LogPosition = Object.freeze({ seq: 0, stamp: '' })
+const LOG_START: LogPosition = Object.freeze({ seq: 0, stamp: '' })
 
 /** One change, read from a log or heard on the channel. */
 export interface LogChange {
@@ -48,7 +48,7 @@ const isKind = (kind: unknown): kind is Kind => kind === 's' || kind === 'u'
 const PAGE = 1000
 
 /** The number `n` of an entry id `0-<n>`, or undefined for an id the store does not write. */
-export function entrySeq (id: string): number | undefined {
+function entrySeq (id: string): number | undefined {
   const match = /^0-(\d{1,15})$/.exec(id)
   return match === null ? undefined : Number(match[1])
 }
@@ -84,7 +84,8 @@ async function range (client: RedisClient, ...args: Array<string | number>): Pro
     if (error instanceof Error && error.message.startsWith('WRONGTYPE ')) return []
     throw error
   }
-  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: Number(id.slice(2)), ...parseFields(fields) }))
+  // Every id is `0-<n>`: the range ends below `1-0`.
+  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: entrySeq(id) as number, ...parseFields(fields) }))
 }
 
 /** The last entry of the log `key` (a log never written: {@link LOG_START}). */

@@ -2,11 +2,9 @@ import type { RedisClient, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
 import { BUCKETS, storeKeys } from './keys'
 import { loadKeys, type Kind } from './load'
-import { follows, parseMessage, readHead, readSince, type LogEntry, type LogMessage, type LogPosition } from './log'
+import { follows, parseMessage, readHead, readSince, type LogMessage, type LogPosition } from './log'
 import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
-
-export type { Kind } from './load'
 
 /** A copy of the sessions' state in Redis, kept in this process and current through pub/sub and the buckets' logs. */
 export interface RedisMirror {
@@ -21,7 +19,7 @@ export interface RedisMirror {
   overflowing (): boolean
   /** Records a value this process wrote, without waiting for its echo. */
   apply (kind: Kind, id: string, value: string, expiresAt: number): void
-  /** Resolves once the copy is loaded and subscribed, or once it knows it cannot hold the state. */
+  /** Resolves once the copy is loaded and subscribed, or once it knows it cannot hold the state; rejects if closed first. */
   ready (): Promise<void>
   /** Stops the subscription (its own connection) and the checks; the host's client is left alone. */
   close (): Promise<void>
@@ -96,7 +94,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     }
     const record = parseSession(value)
     const current = tables.session(id)
-    if (current !== undefined && (current.ended || (!record.ended && current.generation >= record.generation))) return
+    // A live record older than what is held changes nothing; an end always goes in, for its expiry may be later.
+    if (!record.ended && current !== undefined && (current.ended || current.generation >= record.generation)) return
     tables.setSession(id, record, expiresAt, now)
   }
 
@@ -138,52 +137,61 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   function heard ({ bucket, entry }: LogMessage): void {
     const { kind, id, value, expiresAt } = entry.change
     applyOrOverflow(kind, id, value, expiresAt)
-    const position = positions?.[bucket]
-    if (position === undefined) return
-    if (follows(entry, position)) (positions as LogPosition[])[bucket] = entry
+    const places = positions
+    const position = places?.[bucket]
+    if (places === undefined || position === undefined) return
+    if (follows(entry, position)) places[bucket] = entry
     // A number skipped, or a chain that breaks (a log rewritten): the copy may have missed a
     // change; it answers 503 until it has read the log.
     else if (entry.seq > position.seq && inSync) void resync()
   }
 
   /**
-   * Reads every log from the copy's place in it and applies what it finds. Answers false when
-   * the copy has no place yet, or a log cannot say what the copy missed: only a full load can.
-   * A read that became unwanted meanwhile is applied all the same: a change applied twice, or
-   * late, changes nothing.
+   * Reads every log from the copy's place in it and applies what it finds. Answers the
+   * buckets whose log cannot say what the copy missed (none: the copy is current), or
+   * undefined when the copy has no place yet; either way only a load can tell the rest. A read
+   * that became unwanted meanwhile is applied all the same: a change applied twice, or late,
+   * changes nothing.
    */
-  async function catchUp (): Promise<boolean> {
+  async function catchUp (): Promise<number[] | undefined> {
     const from = positions
-    if (from === undefined) return false
+    if (from === undefined) return undefined
     const read = await Promise.all(bucketList.map(async (bucket) => await readSince(client, keys.log(bucket), from[bucket] as LogPosition)))
-    if (read.some((entries) => entries === undefined)) return false
-    ;(read as LogEntry[][]).forEach((entries, bucket) => {
+    const unreadable: number[] = []
+    read.forEach((entries, bucket) => {
+      if (entries === undefined) {
+        unreadable.push(bucket)
+        return
+      }
       for (const { change } of entries) if (change !== undefined) apply(change.kind, change.id, change.value, change.expiresAt)
       const last = entries.at(-1)
       // Messages may have moved the place further meanwhile: both read the same log, keep the further.
       if (last !== undefined && last.seq > (from[bucket] as LogPosition).seq) from[bucket] = last
     })
-    return true
+    return unreadable
   }
 
-  /** Where each log ends now. */
-  async function readEnds (): Promise<LogPosition[]> {
-    return await Promise.all(bucketList.map(async (bucket) => await readHead(client, keys.log(bucket))))
+  /** Where each of `buckets`' logs ends now. */
+  async function readEnds (buckets: readonly number[]): Promise<LogPosition[]> {
+    return await Promise.all(buckets.map(async (bucket) => await readHead(client, keys.log(bucket))))
   }
 
   /**
    * Loads every key, after reading where each log ends, then reads the changes made since, to
    * place the copy in each log. A log that cannot tell (trimmed or rewritten during the load)
    * is no gap: the subscription, up all along (else the load is unwanted), brought every
-   * change made since the load began, so the log's present end is the copy's place.
+   * change made since the load began, so that log's present end is the copy's place.
    */
   async function fullLoad (wanted: () => boolean): Promise<void> {
     positions = undefined
-    const ends = await readEnds()
+    const ends = await readEnds(bucketList)
     await loadKeys(client, prefix, apply, wanted)
     if (!wanted()) return
     positions = ends
-    if (!(await catchUp())) positions = await readEnds()
+    const unreadable = await catchUp() as number[]
+    const present = await readEnds(unreadable)
+    // A drop or an overflow meanwhile: the next attempt places the copy itself.
+    if (wanted()) unreadable.forEach((bucket, index) => { ends[bucket] = present[index] as LogPosition })
   }
 
   /** Subscribes, then catches up from the logs, or loads everything when they cannot tell; the copy is trusted once done. */
@@ -194,7 +202,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      if (!(await catchUp())) await fullLoad(wanted)
+      if ((await catchUp())?.length !== 0) await fullLoad(wanted)
       if (!wanted()) return
       inSync = true
       confirmedAt = Date.now()
@@ -214,7 +222,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     const attempt = attempts
     const wanted = (): boolean => attempt === attempts
     try {
-      if (await catchUp()) confirmedAt = Date.now()
+      const unreadable = await catchUp()
+      if (unreadable?.length === 0) confirmedAt = Date.now()
       else if (wanted()) void resync()
     } catch (error) {
       // A Redis that cannot be read now is read again at the next check, until the copy is too stale (tick).

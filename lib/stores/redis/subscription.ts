@@ -24,7 +24,8 @@ const REPLACE_DELAY = 100
 
 /**
  * Opens the mirror's subscription. On a plain client (or Sentinel), a duplicate of it, which
- * reconnects by itself and reports each drop ('close') and each return ('ready').
+ * reconnects by itself and reports each drop ('close') and each return ('ready'), replaced
+ * by a new one if ioredis gives it up.
  *
  * On a Cluster, a Cluster's own duplicate would not do: ioredis moves its subscription to
  * another node without a word when the node's connection drops, and every message published
@@ -68,8 +69,25 @@ export function openSubscription (client: RedisClient, channel: string, events: 
     watch(connection)
   }
 
+  /**
+   * Connects a duplicate of the plain client, and another once ioredis gives that one up (its
+   * `retryStrategy` answered no more tries: 'end'): else the copy would stay distrusted, every
+   * request answering 503, long after Redis is back.
+   */
+  function openPlain (): void {
+    const connection = client.duplicate()
+    current = connection
+    connection.on('end', () => {
+      // Ended on purpose, by close() (which clears `current`): nothing to replace.
+      if (current !== connection) return
+      current = undefined
+      timer = setTimeout(openPlain, REPLACE_DELAY).unref()
+    })
+    watch(connection)
+  }
+
   if (isCluster(client)) openOnMaster()
-  else current = watch(client.duplicate())
+  else openPlain()
 
   return {
     async subscribe () {
