@@ -233,6 +233,7 @@ declare namespace fastifyJwtSession {
     subscribe (channel: string): Promise<unknown>
     on (event: 'message', listener: (channel: string, message: string) => void): unknown
     on (event: 'close' | 'end' | 'ready' | 'error', listener: (...args: any[]) => void): unknown
+    once (event: 'ready', listener: () => void): unknown
     disconnect (): void
   }
 
@@ -242,7 +243,8 @@ declare namespace fastifyJwtSession {
     client: RedisClient
     /**
      * Prepended to every key (`<prefix>s:{<bucket>}<sid>`, `<prefix>u:{<bucket>}<sub>`, the logs
-     * `<prefix>log:{<bucket>}`) and to the pub/sub channel (`<prefix>revoked`). Default `'jwt-session:'`.
+     * `<prefix>log:{<bucket>}`) and to the pub/sub channel (`<prefix>revoked`, `<prefix>revoked:<db>`
+     * for a client on a database other than 0). Default `'jwt-session:'`.
      */
     prefix?: string
     /**

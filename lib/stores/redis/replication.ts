@@ -68,7 +68,7 @@ export function revocationWriter (client: RedisClient, minReplicas: number, time
       return result
     },
     ready: async () => {
-      if (connection.status !== 'ready') await new Promise((resolve) => { connection.on('ready', resolve) })
+      if (connection.status !== 'ready') await new Promise<void>((resolve) => { connection.once('ready', () => { resolve() }) })
     },
     close
   }

@@ -3,8 +3,8 @@ import { ENDED } from '../memory/tables'
 
 /*
  * The values the Redis store writes, and what a value under its prefix stands for. A session
- * key `<prefix>s:<sid>` holds `<generation>:<renewedAt>` while live, `x` once ended; a user
- * key `<prefix>u:<sub>` holds the logout-all cut-off, in microseconds. Numbers travel as
+ * key `<prefix>s:{<bucket>}<sid>` holds `<generation>:<renewedAt>` while live, `x` once ended;
+ * a user key `<prefix>u:{<bucket>}<sub>` holds the logout-all cut-off, in microseconds. Numbers travel as
  * strings of digits: Lua would print a microsecond time in exponent notation.
  */
 
