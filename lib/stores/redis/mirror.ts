@@ -2,7 +2,8 @@ import type { RedisClient, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
 import { BUCKETS, storeKeys } from './keys'
 import { loadKeys, type Kind } from './load'
-import { follows, parseMessage, readHead, readSince, type LogMessage, type LogPosition } from './log'
+import { parseMessage, type LogChange, type LogMessage } from './log'
+import { LogPlaces } from './places'
 import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
 
@@ -45,7 +46,6 @@ const STALE_AFTER_CHECKS = 3
 export const MIRROR_TIMINGS: MirrorTimings = Object.freeze({ overflowRetryMs: 30_000, checkMs: 1000 })
 
 const seconds = (): number => Math.floor(Date.now() / 1000)
-const bucketList = Array.from({ length: BUCKETS }, (_, bucket) => bucket)
 
 /**
  * Starts a mirror. It subscribes first, on a connection of its own, then reads where each
@@ -68,10 +68,8 @@ const bucketList = Array.from({ length: BUCKETS }, (_, bucket) => bucket)
  * rather than refusing everyone; a full load is tried again every `overflowRetryMs`.
  */
 export function startRedisMirror (client: RedisClient, prefix: string, channel: string, maxEntries: number, timings: MirrorTimings = MIRROR_TIMINGS): RedisMirror {
-  const keys = storeKeys(prefix)
   let tables = new SessionTables(maxEntries)
-  /** Where the copy stands in each bucket's log; undefined until a full load has set it. */
-  let positions: LogPosition[] | undefined
+  const places = new LogPlaces(client, storeKeys(prefix))
   let inSync = false
   let overflow = false
   let attempts = 0
@@ -126,7 +124,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     distrust()
     overflow = true
     tables = new SessionTables(maxEntries)
-    positions = undefined
+    places.forget()
     clearTimeout(retry)
     retry = setTimeout(() => { void resync() }, timings.overflowRetryMs).unref()
     // The store can answer, from Redis.
@@ -137,62 +135,11 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   function heard ({ bucket, entry }: LogMessage): void {
     const { kind, id, value, expiresAt } = entry.change
     applyOrOverflow(kind, id, value, expiresAt)
-    const places = positions
-    const position = places?.[bucket]
-    if (places === undefined || position === undefined) return
-    if (follows(entry, position)) places[bucket] = entry
-    // A number skipped, or a chain that breaks (a log rewritten): the copy may have missed a
-    // change; it answers 503 until it has read the log.
-    else if (entry.seq > position.seq && inSync) void resync()
+    // A gap: the copy may have missed a change; it answers 503 until it has read the log.
+    if (places.heard(bucket, entry) && inSync) void resync()
   }
 
-  /**
-   * Reads every log from the copy's place in it and applies what it finds. Answers the
-   * buckets whose log cannot say what the copy missed (none: the copy is current), or
-   * undefined when the copy has no place yet; either way only a load can tell the rest. A read
-   * that became unwanted meanwhile is applied all the same: a change applied twice, or late,
-   * changes nothing.
-   */
-  async function catchUp (): Promise<number[] | undefined> {
-    const from = positions
-    if (from === undefined) return undefined
-    const read = await Promise.all(bucketList.map(async (bucket) => await readSince(client, keys.log(bucket), from[bucket] as LogPosition)))
-    const unreadable: number[] = []
-    read.forEach((entries, bucket) => {
-      if (entries === undefined) {
-        unreadable.push(bucket)
-        return
-      }
-      for (const { change } of entries) if (change !== undefined) apply(change.kind, change.id, change.value, change.expiresAt)
-      const last = entries.at(-1)
-      // Messages may have moved the place further meanwhile: both read the same log, keep the further.
-      if (last !== undefined && last.seq > (from[bucket] as LogPosition).seq) from[bucket] = last
-    })
-    return unreadable
-  }
-
-  /** Where each of `buckets`' logs ends now. */
-  async function readEnds (buckets: readonly number[]): Promise<LogPosition[]> {
-    return await Promise.all(buckets.map(async (bucket) => await readHead(client, keys.log(bucket))))
-  }
-
-  /**
-   * Loads every key, after reading where each log ends, then reads the changes made since, to
-   * place the copy in each log. A log that cannot tell (trimmed or rewritten during the load)
-   * is no gap: the subscription, up all along (else the load is unwanted), brought every
-   * change made since the load began, so that log's present end is the copy's place.
-   */
-  async function fullLoad (wanted: () => boolean): Promise<void> {
-    positions = undefined
-    const ends = await readEnds(bucketList)
-    await loadKeys(client, prefix, apply, wanted)
-    if (!wanted()) return
-    positions = ends
-    const unreadable = await catchUp() as number[]
-    const present = await readEnds(unreadable)
-    // A drop or an overflow meanwhile: the next attempt places the copy itself.
-    if (wanted()) unreadable.forEach((bucket, index) => { ends[bucket] = present[index] as LogPosition })
-  }
+  const applyChange = (change: LogChange): void => { apply(change.kind, change.id, change.value, change.expiresAt) }
 
   /** Subscribes, then catches up from the logs, or loads everything when they cannot tell; the copy is trusted once done. */
   async function resync (): Promise<void> {
@@ -202,7 +149,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      if ((await catchUp())?.length !== 0) await fullLoad(wanted)
+      if ((await places.catchUp(applyChange))?.length !== 0) await places.load(async () => { await loadKeys(client, prefix, apply, wanted) }, applyChange, wanted)
       if (!wanted()) return
       inSync = true
       confirmedAt = Date.now()
@@ -222,7 +169,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     const attempt = attempts
     const wanted = (): boolean => attempt === attempts
     try {
-      const unreadable = await catchUp()
+      const unreadable = await places.catchUp(applyChange)
       if (unreadable?.length === 0) confirmedAt = Date.now()
       else if (wanted()) void resync()
     } catch (error) {
