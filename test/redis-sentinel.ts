@@ -1,0 +1,242 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Socket, createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis, type RedisOptions } from 'ioredis'
+import { RedisServer, connected, eventually, freePort } from './redis-server'
+
+type Teardown = { teardown (fn: () => unknown): void }
+
+/** The master's name in every sentinel's configuration. */
+export const MASTER_NAME = 'mymaster'
+
+/** The sentinels' timings: small, so that a failover takes seconds, not half a minute. */
+export interface SentinelTimings {
+  /** `down-after-milliseconds`: how long a master may be silent before it is taken for down. */
+  downAfter?: number
+  /** `failover-timeout`, in milliseconds. */
+  failoverTimeout?: number
+  /** Sentinels and the replica reach the master through a proxy that {@link Partition.cut} can cut. */
+  partitionable?: boolean
+}
+
+/** One event a sentinel published (`+sdown`, `+odown`, `+switch-master`, ...), timed. */
+export interface SentinelEvent {
+  /** `performance.now()` when it arrived. */
+  readonly at: number
+  readonly channel: string
+  readonly message: string
+}
+
+/**
+ * A TCP proxy in front of the master, for the sentinels and the replica only (the application's
+ * client reaches the master directly, through ioredis' `natMap`): {@link cut} stops every byte
+ * both ways without closing anything, as a network partition does, and {@link heal} ends it.
+ */
+export class Partition {
+  private readonly pairs = new Set<[Socket, Socket]>()
+  private isCut = false
+
+  private constructor (private readonly server: Server, readonly port: number, private readonly target: number) {}
+
+  /** Starts a proxy on a free port that forwards to `target`. */
+  static async start (t: Teardown, target: number): Promise<Partition> {
+    const port = await freePort()
+    const server = createServer()
+    const proxy = new Partition(server, port, target)
+    server.on('connection', (socket) => { proxy.accept(socket) })
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    t.teardown(() => { proxy.dropAll(); server.close() })
+    return proxy
+  }
+
+  private accept (downstream: Socket): void {
+    const upstream = new Socket()
+    const pair: [Socket, Socket] = [downstream, upstream]
+    this.pairs.add(pair)
+    const drop = (): void => { this.pairs.delete(pair); downstream.destroy(); upstream.destroy() }
+    downstream.on('error', drop).on('close', drop)
+    upstream.on('error', drop).on('close', drop)
+    if (this.isCut) { downstream.pause(); return }
+    upstream.connect(this.target, '127.0.0.1')
+    downstream.pipe(upstream)
+    upstream.pipe(downstream)
+  }
+
+  /** Silences every connection, open and new, in both directions. */
+  cut (): void {
+    this.isCut = true
+    for (const [downstream, upstream] of this.pairs) {
+      downstream.unpipe(upstream)
+      upstream.unpipe(downstream)
+      downstream.pause()
+      upstream.pause()
+    }
+  }
+
+  /** Ends the partition: the silenced connections are closed (each side reconnects), new ones pass. */
+  heal (): void {
+    this.isCut = false
+    this.dropAll()
+  }
+
+  private dropAll (): void {
+    for (const [downstream, upstream] of this.pairs) { downstream.destroy(); upstream.destroy() }
+    this.pairs.clear()
+  }
+}
+
+/** A `redis-server --sentinel` on a free port, in a directory of its own (Sentinel rewrites its file). */
+async function startSentinel (t: Teardown, masterPort: number, timings: Required<SentinelTimings>): Promise<number> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'jwt-session-sentinel-'))
+  const file = join(dir, 'sentinel.conf')
+  writeFileSync(file, [
+    `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+    `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
+    `sentinel down-after-milliseconds ${MASTER_NAME} ${timings.downAfter}`,
+    `sentinel failover-timeout ${MASTER_NAME} ${timings.failoverTimeout}`,
+    `sentinel parallel-syncs ${MASTER_NAME} 1`, ''
+  ].join('\n'))
+  const child: ChildProcess = spawn('redis-server', [file, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGKILL') })
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await new Promise<void>((resolve, reject) => {
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += String(chunk)
+      if (output.includes('+monitor master')) resolve()
+    })
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`redis-server --sentinel exited (${code}): ${output}`)))
+  })
+  return port
+}
+
+/**
+ * A master, one replica of it and three sentinels (quorum 2), each a real process on a free
+ * port; {@link startSentinelGroup} resolves once every sentinel knows the replica and the
+ * other two sentinels, so that a failover can be agreed on.
+ */
+export class SentinelGroup {
+  /** Events published by the first sentinel, in order of arrival. */
+  readonly events: SentinelEvent[] = []
+  private readonly clients: Redis[] = []
+
+  private constructor (
+    readonly master: RedisServer,
+    readonly replica: RedisServer,
+    readonly sentinelPorts: number[],
+    readonly partition: Partition | undefined
+  ) {}
+
+  /** Starts the group; `timings` default to 1000 ms down-after and 2000 ms failover-timeout. */
+  static async start (t: Teardown, timings: SentinelTimings = {}): Promise<SentinelGroup> {
+    const settings = { downAfter: 1000, failoverTimeout: 2000, partitionable: false, ...timings }
+    // No wait before a full sync (the default diskless sync delay is 5 s): either node may be master.
+    const sync = ['--repl-diskless-sync-delay', '0']
+    const master = await RedisServer.start(t, { args: sync })
+    const admin = await master.admin()
+    const partition = settings.partitionable ? await Partition.start(t, master.port) : undefined
+    // Seen through the proxy, the master must announce the proxy's port once it is a replica too.
+    const announced = partition?.port ?? master.port
+    await admin.call('CONFIG', 'SET', 'replica-announce-port', String(announced))
+    const replica = await RedisServer.start(t, { args: ['--replicaof', '127.0.0.1', String(announced), ...sync] })
+    const group = new SentinelGroup(master, replica, [], partition)
+    t.teardown(() => { for (const client of group.clients) client.disconnect() })
+    await eventually(async () => /^slave0:.*state=online/m.test(String(await admin.call('INFO', 'replication'))))
+    for (let index = 0; index < 3; index++) group.sentinelPorts.push(await startSentinel(t, announced, settings))
+    const sentinels = await Promise.all(group.sentinelPorts.map(async (port) => await group.sentinel(port)))
+    await eventually(async () => (await Promise.all(sentinels.map(async (sentinel) => {
+      const fields = await sentinel.call('SENTINEL', 'MASTER', MASTER_NAME) as string[]
+      const field = (name: string): number => Number(fields[fields.indexOf(name) + 1])
+      return field('num-slaves') >= 1 && field('num-other-sentinels') === 2
+    }))).every(Boolean), 20_000)
+    const listener = await group.sentinel(group.sentinelPorts[0] as number)
+    listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      group.events.push({ at: performance.now(), channel, message })
+    })
+    await listener.psubscribe('*')
+    return group
+  }
+
+  /** A plain client on the sentinel at `port`, connected. */
+  private async sentinel (port: number): Promise<Redis> {
+    const client = new Redis({ host: '127.0.0.1', port, enableOfflineQueue: true })
+    client.on('error', () => {})
+    this.clients.push(client)
+    await connected(client)
+    return client
+  }
+
+  /**
+   * An ioredis client that finds the master through the sentinels, with the README's settings:
+   * no offline queue, one retry, a reconnection as soon as Sentinel switches (`failoverDetector`)
+   * or a demoted master answers READONLY, and reconnection attempts at most 500 ms apart (the
+   * detector listens only while connected: with ioredis' default backoff, up to 2 s apart, a
+   * client that lost its master finds the new one up to 2 s after the switch). Disconnected
+   * after the test.
+   */
+  client (options: RedisOptions = {}): Redis {
+    const client = new Redis({
+      sentinels: this.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+      name: MASTER_NAME,
+      role: 'master',
+      failoverDetector: true,
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 1000,
+      commandTimeout: 1000,
+      retryStrategy: (times) => Math.min(times * 50, 500),
+      // Behind the proxy, the sentinels name the master by the proxy's port: the application reaches it directly.
+      ...(this.partition === undefined ? {} : { natMap: { [`127.0.0.1:${this.partition.port}`]: { host: '127.0.0.1', port: this.master.port } } }),
+      ...options
+    })
+    client.on('error', () => {})
+    this.clients.push(client)
+    return client
+  }
+
+  /** The first event on `channel` at or after `since` (`performance.now()`), waiting for it up to `limit` ms. */
+  async event (channel: string, since = 0, limit = 30_000): Promise<SentinelEvent> {
+    let found: SentinelEvent | undefined
+    await eventually(async () => {
+      found = this.events.find((event) => event.channel === channel && event.at >= since)
+      return found !== undefined
+    }, limit)
+    return found as SentinelEvent
+  }
+
+  /** The pid of `server`'s process, which it reports itself (for SIGSTOP and SIGCONT). */
+  async pid (server: RedisServer): Promise<number> {
+    const admin = await server.admin()
+    const info = String(await admin.call('INFO', 'server'))
+    admin.disconnect()
+    return Number(/^process_id:(\d+)/m.exec(info)?.[1])
+  }
+}
+
+/**
+ * Resolves once `server` is a replica in sync with its master (`master_link_status:up`) and
+ * that master sees it online: then `WAIT 1` can succeed again.
+ */
+export async function rejoined (server: RedisServer, limit = 30_000): Promise<number> {
+  const admin = server.client({ enableOfflineQueue: true, maxRetriesPerRequest: 0, commandTimeout: 500 })
+  try {
+    return await eventually(async () => {
+      try {
+        return /^master_link_status:up/m.test(String(await admin.call('INFO', 'replication')))
+      } catch {
+        return false
+      }
+    }, limit)
+  } finally {
+    admin.disconnect()
+  }
+}
