@@ -7,12 +7,12 @@
  * and four loops of logouts (`store.end`, each bounded by the plugin's `storeTimeout` of
  * 2000 ms, as a request would be). After one second, the master fails:
  *
- * - `kill`: SIGKILL; restarted (empty, no persistence) one second after the switch, as a
+ * - `kill`: SIGKILL; restarted (empty, no persistence) three seconds after the switch, as a
  *   supervisor would, and Sentinel makes it a replica of the promoted one;
- * - `stop`: SIGSTOP (longer than down-after), SIGCONT one second after the switch: the old
+ * - `stop`: SIGSTOP (longer than down-after), SIGCONT three seconds after the switch: the old
  *   master comes back as a master, then Sentinel demotes it and it drops what it took meanwhile;
  * - `partition`: the sentinels and the replica lose the master (a proxy in front of it stops
- *   every byte) while the application still reaches it; healed one second after the switch.
+ *   every byte) while the application still reaches it; healed three seconds after the switch.
  *
  * The loops go on until the old master is a replica in sync and one more second has passed;
  * then every acknowledged logout is read back from the promoted node (a lookup store on a
@@ -26,22 +26,30 @@ import { SentinelGroup, rejoined } from '../test/redis-sentinel'
 
 type Fault = 'kill' | 'stop' | 'partition'
 /**
- * The client: `advised` is the README's (see `SentinelGroup.client`); `ioredis-backoff` the same
- * with ioredis' default reconnection backoff (up to 2 s); `no-detector` without `failoverDetector`.
+ * The client: `advised` is the one `SentinelGroup.client` describes; `ioredis-defaults` the same
+ * with ioredis' default reconnection backoff (up to 2 s) and `disconnectTimeout` (2 s);
+ * `no-detector` the advised one without `failoverDetector`.
  */
-type Client = 'advised' | 'ioredis-backoff' | 'no-detector'
-interface Scenario { name: string, fault: Fault, minReplicas: number, client: Client }
+type Client = 'advised' | 'ioredis-defaults' | 'no-detector'
+interface Scenario { name: string, fault: Fault, minReplicas: number, client: Client, replicas: number }
 
-const scenario = (fault: Fault, minReplicas: number, client: Client = 'advised'): Scenario =>
-  ({ name: `${fault}/${minReplicas}${client === 'advised' ? '' : `/${client}`}`, fault, minReplicas, client })
+const scenario = (fault: Fault, minReplicas: number, client: Client = 'advised', replicas = 1): Scenario => ({
+  name: `${fault}/${minReplicas}${client === 'advised' ? '' : `/${client}`}${replicas === 1 ? '' : `/${replicas}-replicas`}`,
+  fault,
+  minReplicas,
+  client,
+  replicas
+})
 const SCENARIOS: Scenario[] = [
   scenario('kill', 0), scenario('kill', 1), scenario('stop', 0), scenario('stop', 1),
   scenario('partition', 0), scenario('partition', 1),
-  scenario('kill', 0, 'ioredis-backoff'), scenario('stop', 0, 'no-detector'), scenario('partition', 0, 'no-detector')
+  scenario('kill', 0, 'ioredis-defaults'), scenario('stop', 0, 'ioredis-defaults'),
+  scenario('stop', 0, 'no-detector'), scenario('partition', 0, 'no-detector'),
+  scenario('kill', 1, 'advised', 2), scenario('partition', 1, 'advised', 2)
 ]
 const CLIENT_OPTIONS: Record<Client, RedisOptions> = {
   advised: {},
-  'ioredis-backoff': { retryStrategy: (times) => Math.min(times * 50, 2000) },
+  'ioredis-defaults': { retryStrategy: (times) => Math.min(times * 50, 2000), disconnectTimeout: 2000 },
   'no-detector': { failoverDetector: false }
 }
 /** Sentinel events kept in each run's timeline. */
@@ -55,7 +63,7 @@ const STORE_TIMEOUT = 2000
 const REPLICA_TIMEOUT = 500
 /** Logouts before the fault, after the switch before the old master comes back, and after it rejoined. */
 const BEFORE_MS = 1000
-const RECOVER_AFTER_SWITCH_MS = 1000
+const RECOVER_AFTER_SWITCH_MS = 3000
 const AFTER_REJOIN_MS = 1000
 /** A run that has not recovered by then is reported as such. */
 const RUN_LIMIT_MS = 60_000
@@ -79,6 +87,13 @@ interface Run {
   refusedToMs: number | null
   /** Refusals started after the switch: with minReplicas, the promoted node has no replica yet. */
   refusedAfterSwitchMs: number
+  /**
+   * The longest stretch from the fault on with no logout acknowledged (a refused logout answers
+   * 503; one sent to a frozen master hangs, then is refused or, re-sent by ioredis after the
+   * reconnection, acknowledged): what a host sees as the outage.
+   */
+  noAckFromMs: number
+  noAckToMs: number
   /** The first logout started after the switch that was acknowledged, and that the promoted node holds. */
   firstAckAfterSwitchMs: number | null
   reasons: Record<string, number>
@@ -121,7 +136,7 @@ async function run (scenario: Scenario): Promise<Run> {
   const cleanups: Array<() => unknown> = []
   const fixture = { teardown: (fn: () => unknown) => { cleanups.push(fn) } }
   try {
-    const group = await SentinelGroup.start(fixture, { partitionable: scenario.fault === 'partition' })
+    const group = await SentinelGroup.start(fixture, { partitionable: scenario.fault === 'partition', replicas: scenario.replicas })
     const client = group.client(CLIENT_OPTIONS[scenario.client])
     const store = redisStore({ client, mode: 'lookup', minReplicas: scenario.minReplicas, replicaTimeout: REPLICA_TIMEOUT })
     fixture.teardown(async () => await store.close())
@@ -164,7 +179,7 @@ async function run (scenario: Scenario): Promise<Run> {
     await Promise.all(loops)
 
     // Read back from the promoted node itself, on a direct client.
-    const direct = group.replica.client({ commandTimeout: 5000 })
+    const direct = (await group.current()).client({ commandTimeout: 5000 })
     const reader = redisStore({ client: direct, mode: 'lookup' })
     fixture.teardown(async () => await reader.close())
     await reader.ready()
@@ -180,6 +195,13 @@ async function run (scenario: Scenario): Promise<Run> {
     const refused = logouts.filter((logout) => !logout.acknowledged)
     const afterSwitch = refused.filter((logout) => logout.started >= switched.at)
     const firstAck = acknowledged.find((logout) => logout.started >= switched.at && held.has(logout.sid))
+    // Answers of acknowledged logouts, in order, from the last one before the fault on.
+    const answers = acknowledged.map((logout) => logout.ended).sort((a, b) => a - b)
+    let gap = { from: faultAt, to: faultAt }
+    for (let index = 1; index < answers.length; index++) {
+      const [previous, next] = [answers[index - 1] as number, answers[index] as number]
+      if (next > faultAt && next - Math.max(previous, faultAt) > gap.to - gap.from) gap = { from: Math.max(previous, faultAt), to: next }
+    }
     const reasons: Record<string, number> = {}
     for (const { reason } of refused) reasons[reason as string] = (reasons[reason as string] ?? 0) + 1
     return {
@@ -194,6 +216,8 @@ async function run (scenario: Scenario): Promise<Run> {
       refusedFromMs: refused.length === 0 ? null : from(least(refused.map((logout) => logout.started))),
       refusedToMs: refused.length === 0 ? null : from(most(refused.map((logout) => logout.ended))),
       refusedAfterSwitchMs: afterSwitch.length === 0 ? 0 : Math.round(most(afterSwitch.map((logout) => logout.ended)) - switched.at),
+      noAckFromMs: from(gap.from),
+      noAckToMs: from(gap.to),
       firstAckAfterSwitchMs: firstAck === undefined ? null : from(firstAck.ended),
       reasons,
       events: group.events.filter((event) => event.at >= faultAt && EVENTS.has(event.channel)).map((event) => `${from(event.at)} ${event.channel} ${event.message}`)
@@ -216,7 +240,7 @@ async function main (): Promise<void> {
       console.log(`${chosen.name} ${index}/${RUNS}: switch at ${result.switchAtMs} ms, old master in sync again at ${result.rejoinedAtMs} ms; ` +
         `${result.lost} of ${result.acknowledged} acknowledged logouts lost (acknowledged ${range(result.lostFromMs, result.lostToMs)}; ${result.acknowledgedBeforeSwitch} were acknowledged between the fault and the switch); ` +
         `${result.refused} refused (${range(result.refusedFromMs, result.refusedToMs)}; ${result.refusedAfterSwitchMs} ms of them after the switch; ${reasons || 'none'}); ` +
-        `first acknowledged logout on the promoted node at ${result.firstAckAfterSwitchMs ?? 'never'} ms`)
+        `no logout acknowledged from ${result.noAckFromMs} to ${result.noAckToMs} ms; first acknowledged logout on the promoted node at ${result.firstAckAfterSwitchMs ?? 'never'} ms`)
       console.log(`  sentinel: ${result.events.join('; ')}`)
     }
     results.push({ scenario: chosen, runs })
@@ -228,11 +252,12 @@ async function main (): Promise<void> {
     lostMax: Math.max(...runs.map((one) => one.lost)),
     refusedToMs: median(runs.map((one) => one.refusedToMs ?? 0)),
     refusedAfterSwitchMs: median(runs.map((one) => one.refusedAfterSwitchMs)),
+    noAckMs: median(runs.map((one) => one.noAckToMs - one.noAckFromMs)),
     switchAtMs: median(runs.map((one) => one.switchAtMs))
   }))
   console.log(`\nfailover, median of ${RUNS} runs (times from the fault):`)
   for (const row of summary) {
-    console.log(`  ${row.name.padEnd(24)} switch at ${row.switchAtMs} ms; lost ${row.lost} acknowledged logouts (most ${row.lostMax}); 503 until ${row.refusedToMs} ms, ${row.refusedAfterSwitchMs} ms of it after the switch`)
+    console.log(`  ${row.name.padEnd(24)} switch at ${row.switchAtMs} ms; lost ${row.lost} acknowledged logouts (most ${row.lostMax}); no logout acknowledged for ${row.noAckMs} ms; 503 until ${row.refusedToMs} ms, ${row.refusedAfterSwitchMs} ms of it after the switch`)
   }
   process.stdout.write(`\nJSON ${JSON.stringify({ settings: { workers: WORKERS, storeTimeout: STORE_TIMEOUT, replicaTimeout: REPLICA_TIMEOUT, downAfter: 1000, failoverTimeout: 2000, recoverAfterSwitchMs: RECOVER_AFTER_SWITCH_MS }, scenarios: summary })}`)
 }

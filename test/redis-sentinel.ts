@@ -17,8 +17,10 @@ export interface SentinelTimings {
   downAfter?: number
   /** `failover-timeout`, in milliseconds. */
   failoverTimeout?: number
-  /** Sentinels and the replica reach the master through a proxy that {@link Partition.cut} can cut. */
+  /** Sentinels and the replicas reach the master through a proxy that {@link Partition.cut} can cut. */
   partitionable?: boolean
+  /** How many replicas the master has: 1 (the default) or more. */
+  replicas?: number
 }
 
 /** One event a sentinel published (`+sdown`, `+odown`, `+switch-master`, ...), timed. */
@@ -119,9 +121,9 @@ async function startSentinel (t: Teardown, masterPort: number, timings: Required
 }
 
 /**
- * A master, one replica of it and three sentinels (quorum 2), each a real process on a free
- * port; {@link startSentinelGroup} resolves once every sentinel knows the replica and the
- * other two sentinels, so that a failover can be agreed on.
+ * A master, one replica of it (or more) and three sentinels (quorum 2), each a real process on
+ * a free port; {@link SentinelGroup.start} resolves once every sentinel knows the replicas and
+ * the other two sentinels, so that a failover can be agreed on.
  */
 export class SentinelGroup {
   /** Events published by the first sentinel, in order of arrival. */
@@ -130,14 +132,14 @@ export class SentinelGroup {
 
   private constructor (
     readonly master: RedisServer,
-    readonly replica: RedisServer,
+    readonly replicas: RedisServer[],
     readonly sentinelPorts: number[],
     readonly partition: Partition | undefined
   ) {}
 
-  /** Starts the group; `timings` default to 1000 ms down-after and 2000 ms failover-timeout. */
+  /** Starts the group; `timings` default to 1000 ms down-after, 2000 ms failover-timeout and one replica. */
   static async start (t: Teardown, timings: SentinelTimings = {}): Promise<SentinelGroup> {
-    const settings = { downAfter: 1000, failoverTimeout: 2000, partitionable: false, ...timings }
+    const settings = { downAfter: 1000, failoverTimeout: 2000, partitionable: false, replicas: 1, ...timings }
     // No wait before a full sync (the default diskless sync delay is 5 s): either node may be master.
     const sync = ['--repl-diskless-sync-delay', '0']
     const master = await RedisServer.start(t, { args: sync })
@@ -146,16 +148,19 @@ export class SentinelGroup {
     // Seen through the proxy, the master must announce the proxy's port once it is a replica too.
     const announced = partition?.port ?? master.port
     await admin.call('CONFIG', 'SET', 'replica-announce-port', String(announced))
-    const replica = await RedisServer.start(t, { args: ['--replicaof', '127.0.0.1', String(announced), ...sync] })
-    const group = new SentinelGroup(master, replica, [], partition)
+    const replicas: RedisServer[] = []
+    for (let index = 0; index < settings.replicas; index++) {
+      replicas.push(await RedisServer.start(t, { args: ['--replicaof', '127.0.0.1', String(announced), ...sync] }))
+    }
+    const group = new SentinelGroup(master, replicas, [], partition)
     t.teardown(() => { for (const client of group.clients) client.disconnect() })
-    await eventually(async () => /^slave0:.*state=online/m.test(String(await admin.call('INFO', 'replication'))))
+    await eventually(async () => (String(await admin.call('INFO', 'replication')).match(/^slave\d+:.*state=online/mg) ?? []).length === settings.replicas)
     for (let index = 0; index < 3; index++) group.sentinelPorts.push(await startSentinel(t, announced, settings))
     const sentinels = await Promise.all(group.sentinelPorts.map(async (port) => await group.sentinel(port)))
     await eventually(async () => (await Promise.all(sentinels.map(async (sentinel) => {
       const fields = await sentinel.call('SENTINEL', 'MASTER', MASTER_NAME) as string[]
       const field = (name: string): number => Number(fields[fields.indexOf(name) + 1])
-      return field('num-slaves') >= 1 && field('num-other-sentinels') === 2
+      return field('num-slaves') >= settings.replicas && field('num-other-sentinels') === 2
     }))).every(Boolean), 20_000)
     const listener = await group.sentinel(group.sentinelPorts[0] as number)
     listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
@@ -163,6 +168,21 @@ export class SentinelGroup {
     })
     await listener.psubscribe('*')
     return group
+  }
+
+  /** The first replica: the one Sentinel promotes when it is the only one. */
+  get replica (): RedisServer {
+    return this.replicas[0] as RedisServer
+  }
+
+  /** The node the sentinels now name as master (after a failover, the promoted replica). */
+  async current (): Promise<RedisServer> {
+    const sentinel = await this.sentinel(this.sentinelPorts[0] as number)
+    const [, port] = await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME) as [string, string]
+    sentinel.disconnect()
+    const found = Number(port) === this.partition?.port ? this.master : [this.master, ...this.replicas].find((server) => server.port === Number(port))
+    if (found === undefined) throw new Error(`the sentinels name an unknown master, port ${port}`)
+    return found
   }
 
   /** A plain client on the sentinel at `port`, connected. */
@@ -177,10 +197,12 @@ export class SentinelGroup {
   /**
    * An ioredis client that finds the master through the sentinels, with the README's settings:
    * no offline queue, one retry, a reconnection as soon as Sentinel switches (`failoverDetector`)
-   * or a demoted master answers READONLY, and reconnection attempts at most 500 ms apart (the
+   * or a demoted master answers READONLY; reconnection attempts at most 500 ms apart (the
    * detector listens only while connected: with ioredis' default backoff, up to 2 s apart, a
-   * client that lost its master finds the new one up to 2 s after the switch). Disconnected
-   * after the test.
+   * client that lost its master finds the new one up to 2 s after the switch), and a connection
+   * to a master that no longer answers dropped 100 ms after the switch rather than 2 s
+   * (`disconnectTimeout`: ioredis half-closes it, and a frozen master never closes its side).
+   * Disconnected after the test.
    */
   client (options: RedisOptions = {}): Redis {
     const client = new Redis({
@@ -194,6 +216,7 @@ export class SentinelGroup {
       connectTimeout: 1000,
       commandTimeout: 1000,
       retryStrategy: (times) => Math.min(times * 50, 500),
+      disconnectTimeout: 100,
       // Behind the proxy, the sentinels name the master by the proxy's port: the application reaches it directly.
       ...(this.partition === undefined ? {} : { natMap: { [`127.0.0.1:${this.partition.port}`]: { host: '127.0.0.1', port: this.master.port } } }),
       ...options
