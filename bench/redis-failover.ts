@@ -4,8 +4,9 @@
  * group of its own (a master, one replica, three sentinels with quorum 2, down-after 1000 ms,
  * failover-timeout 2000 ms; real `redis-server` processes on free ports, `--sentinel` for the
  * sentinels), a store in lookup mode on an ioredis Sentinel client with the README's settings,
- * and four loops of logouts (`store.end`, each bounded by the plugin's `storeTimeout` of
- * 2000 ms, as a request would be). After one second, the master fails:
+ * four loops of logouts (`store.end`, each bounded by the plugin's `storeTimeout` of 2000 ms,
+ * as a request would be) and one of reads (`store.session`, what `authenticate` asks in lookup
+ * mode). After one second, the master fails:
  *
  * - `kill`: SIGKILL; restarted (empty, no persistence) three seconds after the switch, as a
  *   supervisor would, and Sentinel makes it a replica of the promoted one;
@@ -94,6 +95,9 @@ interface Run {
    */
   noAckFromMs: number
   noAckToMs: number
+  /** The same for reads: the longest stretch from the fault on with no read answered (lookup mode: every authenticated request 503). */
+  noReadFromMs: number
+  noReadToMs: number
   /** The first logout started after the switch that was acknowledged, and that the promoted node holds. */
   firstAckAfterSwitchMs: number | null
   reasons: Record<string, number>
@@ -104,6 +108,16 @@ interface Run {
 /** The least and the greatest of many values (a spread of 100,000 arguments overflows the stack). */
 const least = (values: number[]): number => values.reduce((a, b) => Math.min(a, b), Infinity)
 const most = (values: number[]): number => values.reduce((a, b) => Math.max(a, b), -Infinity)
+/** The longest stretch between two successive `times` (answers) that ends after `since`, counted from `since` at the earliest. */
+function longestGap (times: number[], since: number): { from: number, to: number } {
+  const sorted = [...times].sort((a, b) => a - b)
+  let gap = { from: since, to: since }
+  for (let index = 1; index < sorted.length; index++) {
+    const [previous, next] = [Math.max(sorted[index - 1] as number, since), sorted[index] as number]
+    if (next > since && next - previous > gap.to - gap.from) gap = { from: previous, to: next }
+  }
+  return gap
+}
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -159,7 +173,18 @@ async function run (scenario: Scenario): Promise<Run> {
         }
       }
     }
-    const loops = Array.from({ length: WORKERS }, loop)
+    const reads: number[] = []
+    const readLoop = async (): Promise<void> => {
+      while (state.running) {
+        try {
+          await bounded(store.session(randomBytes(16).toString('base64url')))
+          reads.push(performance.now())
+        } catch {
+          await sleep(5)
+        }
+      }
+    }
+    const loops = [...Array.from({ length: WORKERS }, loop), readLoop()]
     await sleep(BEFORE_MS)
 
     const faultAt = performance.now()
@@ -195,13 +220,8 @@ async function run (scenario: Scenario): Promise<Run> {
     const refused = logouts.filter((logout) => !logout.acknowledged)
     const afterSwitch = refused.filter((logout) => logout.started >= switched.at)
     const firstAck = acknowledged.find((logout) => logout.started >= switched.at && held.has(logout.sid))
-    // Answers of acknowledged logouts, in order, from the last one before the fault on.
-    const answers = acknowledged.map((logout) => logout.ended).sort((a, b) => a - b)
-    let gap = { from: faultAt, to: faultAt }
-    for (let index = 1; index < answers.length; index++) {
-      const [previous, next] = [answers[index - 1] as number, answers[index] as number]
-      if (next > faultAt && next - Math.max(previous, faultAt) > gap.to - gap.from) gap = { from: Math.max(previous, faultAt), to: next }
-    }
+    const gap = longestGap(acknowledged.map((logout) => logout.ended), faultAt)
+    const readGap = longestGap(reads, faultAt)
     const reasons: Record<string, number> = {}
     for (const { reason } of refused) reasons[reason as string] = (reasons[reason as string] ?? 0) + 1
     return {
@@ -218,6 +238,8 @@ async function run (scenario: Scenario): Promise<Run> {
       refusedAfterSwitchMs: afterSwitch.length === 0 ? 0 : Math.round(most(afterSwitch.map((logout) => logout.ended)) - switched.at),
       noAckFromMs: from(gap.from),
       noAckToMs: from(gap.to),
+      noReadFromMs: from(readGap.from),
+      noReadToMs: from(readGap.to),
       firstAckAfterSwitchMs: firstAck === undefined ? null : from(firstAck.ended),
       reasons,
       events: group.events.filter((event) => event.at >= faultAt && EVENTS.has(event.channel)).map((event) => `${from(event.at)} ${event.channel} ${event.message}`)
@@ -240,7 +262,7 @@ async function main (): Promise<void> {
       console.log(`${chosen.name} ${index}/${RUNS}: switch at ${result.switchAtMs} ms, old master in sync again at ${result.rejoinedAtMs} ms; ` +
         `${result.lost} of ${result.acknowledged} acknowledged logouts lost (acknowledged ${range(result.lostFromMs, result.lostToMs)}; ${result.acknowledgedBeforeSwitch} were acknowledged between the fault and the switch); ` +
         `${result.refused} refused (${range(result.refusedFromMs, result.refusedToMs)}; ${result.refusedAfterSwitchMs} ms of them after the switch; ${reasons || 'none'}); ` +
-        `no logout acknowledged from ${result.noAckFromMs} to ${result.noAckToMs} ms; first acknowledged logout on the promoted node at ${result.firstAckAfterSwitchMs ?? 'never'} ms`)
+        `no logout acknowledged from ${result.noAckFromMs} to ${result.noAckToMs} ms, no read answered from ${result.noReadFromMs} to ${result.noReadToMs} ms; first acknowledged logout on the promoted node at ${result.firstAckAfterSwitchMs ?? 'never'} ms`)
       console.log(`  sentinel: ${result.events.join('; ')}`)
     }
     results.push({ scenario: chosen, runs })
@@ -253,11 +275,12 @@ async function main (): Promise<void> {
     refusedToMs: median(runs.map((one) => one.refusedToMs ?? 0)),
     refusedAfterSwitchMs: median(runs.map((one) => one.refusedAfterSwitchMs)),
     noAckMs: median(runs.map((one) => one.noAckToMs - one.noAckFromMs)),
+    noReadMs: median(runs.map((one) => one.noReadToMs - one.noReadFromMs)),
     switchAtMs: median(runs.map((one) => one.switchAtMs))
   }))
   console.log(`\nfailover, median of ${RUNS} runs (times from the fault):`)
   for (const row of summary) {
-    console.log(`  ${row.name.padEnd(24)} switch at ${row.switchAtMs} ms; lost ${row.lost} acknowledged logouts (most ${row.lostMax}); no logout acknowledged for ${row.noAckMs} ms; 503 until ${row.refusedToMs} ms, ${row.refusedAfterSwitchMs} ms of it after the switch`)
+    console.log(`  ${row.name.padEnd(24)} switch at ${row.switchAtMs} ms; lost ${row.lost} acknowledged logouts (most ${row.lostMax}); no logout acknowledged for ${row.noAckMs} ms, no read answered for ${row.noReadMs} ms; 503 until ${row.refusedToMs} ms, ${row.refusedAfterSwitchMs} ms of it after the switch`)
   }
   process.stdout.write(`\nJSON ${JSON.stringify({ settings: { workers: WORKERS, storeTimeout: STORE_TIMEOUT, replicaTimeout: REPLICA_TIMEOUT, downAfter: 1000, failoverTimeout: 2000, recoverAfterSwitchMs: RECOVER_AFTER_SWITCH_MS }, scenarios: summary })}`)
 }

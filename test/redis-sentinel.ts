@@ -126,7 +126,10 @@ async function startSentinel (t: Teardown, masterPort: number, timings: Required
  * the other two sentinels, so that a failover can be agreed on.
  */
 export class SentinelGroup {
-  /** Events published by the first sentinel, in order of arrival. */
+  /**
+   * Events published by the sentinels, in order of arrival, each the first time any sentinel
+   * published it (they learn a switch one after the other: the first one is when it happened).
+   */
   readonly events: SentinelEvent[] = []
   private readonly clients: Redis[] = []
 
@@ -162,11 +165,16 @@ export class SentinelGroup {
       const field = (name: string): number => Number(fields[fields.indexOf(name) + 1])
       return field('num-slaves') >= settings.replicas && field('num-other-sentinels') === 2
     }))).every(Boolean), 20_000)
-    const listener = await group.sentinel(group.sentinelPorts[0] as number)
-    listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
-      group.events.push({ at: performance.now(), channel, message })
-    })
-    await listener.psubscribe('*')
+    const seen = new Set<string>()
+    for (const listener of sentinels) {
+      listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
+        const key = `${channel} ${message}`
+        if (seen.has(key)) return
+        seen.add(key)
+        group.events.push({ at: performance.now(), channel, message })
+      })
+      await listener.psubscribe('*')
+    }
     return group
   }
 
