@@ -3,7 +3,8 @@
  * and how long logouts are refused (503), without and with `minReplicas: 1`. Each run starts a
  * group of its own (a master, one replica, three sentinels with quorum 2, down-after 1000 ms,
  * failover-timeout 2000 ms; real `redis-server` processes on free ports, `--sentinel` for the
- * sentinels), a store in lookup mode on an ioredis Sentinel client with the README's settings,
+ * sentinels), a store in lookup mode on an ioredis Sentinel client set as `SentinelGroup.client`
+ * in test/redis-sentinel.ts describes (the README's settings, reconnecting sooner),
  * four loops of logouts (`store.end`, each bounded by the plugin's `storeTimeout` of 2000 ms,
  * as a request would be) and one of reads (`store.session`, what `authenticate` asks in lookup
  * mode). After one second, the master fails:
@@ -15,10 +16,14 @@
  * - `partition`: the sentinels and the replica lose the master (a proxy in front of it stops
  *   every byte) while the application still reaches it; healed three seconds after the switch.
  *
+ * Variants: the client without `failoverDetector` or with ioredis' default backoff, two
+ * replicas, and Redis' own `min-replicas-to-write 1` (`min-replicas-max-lag 1`) on every node.
+ *
  * The loops go on until the old master is a replica in sync and one more second has passed;
  * then every acknowledged logout is read back from the promoted node (a lookup store on a
  * direct client). Settings: BENCH_FAILOVER_RUNS (3), BENCH_FAILOVER_SCENARIOS (all; names like
- * `kill/0`, `partition/0/no-detector`, separated by commas). Not part of the package.
+ * `kill/0`, `partition/0/no-detector`, separated by commas). About 25 minutes for all 13
+ * scenarios, 3 runs each. Not part of the package.
  */
 import { randomBytes } from 'node:crypto'
 import type { RedisOptions } from 'ioredis'
@@ -32,21 +37,28 @@ type Fault = 'kill' | 'stop' | 'partition'
  * `no-detector` the advised one without `failoverDetector`.
  */
 type Client = 'advised' | 'ioredis-defaults' | 'no-detector'
-interface Scenario { name: string, fault: Fault, minReplicas: number, client: Client, replicas: number }
+/**
+ * Redis' own guard, on every node: a master that has heard from no replica for a second
+ * refuses writes (`min-replicas-max-lag` counts whole seconds).
+ */
+const MIN_REPLICAS_TO_WRITE = ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '1']
+interface Scenario { name: string, fault: Fault, minReplicas: number, client: Client, replicas: number, serverArgs: string[] }
 
-const scenario = (fault: Fault, minReplicas: number, client: Client = 'advised', replicas = 1): Scenario => ({
-  name: `${fault}/${minReplicas}${client === 'advised' ? '' : `/${client}`}${replicas === 1 ? '' : `/${replicas}-replicas`}`,
+const scenario = (fault: Fault, minReplicas: number, { client = 'advised', replicas = 1, serverArgs = [] }: Partial<Scenario> = {}): Scenario => ({
+  name: `${fault}/${minReplicas}${client === 'advised' ? '' : `/${client}`}${replicas === 1 ? '' : `/${replicas}-replicas`}${serverArgs.length === 0 ? '' : '/min-replicas-to-write'}`,
   fault,
   minReplicas,
   client,
-  replicas
+  replicas,
+  serverArgs
 })
 const SCENARIOS: Scenario[] = [
   scenario('kill', 0), scenario('kill', 1), scenario('stop', 0), scenario('stop', 1),
   scenario('partition', 0), scenario('partition', 1),
-  scenario('kill', 0, 'ioredis-defaults'), scenario('stop', 0, 'ioredis-defaults'),
-  scenario('stop', 0, 'no-detector'), scenario('partition', 0, 'no-detector'),
-  scenario('kill', 1, 'advised', 2), scenario('partition', 1, 'advised', 2)
+  scenario('kill', 0, { client: 'ioredis-defaults' }), scenario('stop', 0, { client: 'ioredis-defaults' }),
+  scenario('stop', 0, { client: 'no-detector' }), scenario('partition', 0, { client: 'no-detector' }),
+  scenario('kill', 1, { replicas: 2 }), scenario('partition', 1, { replicas: 2 }),
+  scenario('partition', 0, { serverArgs: MIN_REPLICAS_TO_WRITE })
 ]
 const CLIENT_OPTIONS: Record<Client, RedisOptions> = {
   advised: {},
@@ -140,6 +152,7 @@ function reasonOf (error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   if (message.includes('replicas acknowledged')) return 'replicas'
   if (message.startsWith('READONLY')) return 'readonly'
+  if (message.startsWith('NOREPLICAS')) return 'noreplicas'
   if (message === 'storeTimeout') return 'storeTimeout'
   if (message.includes('timed out')) return 'commandTimeout'
   if (message.includes('not been checked')) return 'preflight'
@@ -150,7 +163,7 @@ async function run (scenario: Scenario): Promise<Run> {
   const cleanups: Array<() => unknown> = []
   const fixture = { teardown: (fn: () => unknown) => { cleanups.push(fn) } }
   try {
-    const group = await SentinelGroup.start(fixture, { partitionable: scenario.fault === 'partition', replicas: scenario.replicas })
+    const group = await SentinelGroup.start(fixture, { partitionable: scenario.fault === 'partition', replicas: scenario.replicas, serverArgs: scenario.serverArgs })
     const client = group.client(CLIENT_OPTIONS[scenario.client])
     const store = redisStore({ client, mode: 'lookup', minReplicas: scenario.minReplicas, replicaTimeout: REPLICA_TIMEOUT })
     fixture.teardown(async () => await store.close())

@@ -21,6 +21,8 @@ export interface SentinelTimings {
   partitionable?: boolean
   /** How many replicas the master has: 1 (the default) or more. */
   replicas?: number
+  /** Raw `redis-server` arguments for the master and every replica (any of them may become master). */
+  serverArgs?: string[]
 }
 
 /** One event a sentinel published (`+sdown`, `+odown`, `+switch-master`, ...), timed. */
@@ -142,9 +144,9 @@ export class SentinelGroup {
 
   /** Starts the group; `timings` default to 1000 ms down-after, 2000 ms failover-timeout and one replica. */
   static async start (t: Teardown, timings: SentinelTimings = {}): Promise<SentinelGroup> {
-    const settings = { downAfter: 1000, failoverTimeout: 2000, partitionable: false, replicas: 1, ...timings }
+    const settings = { downAfter: 1000, failoverTimeout: 2000, partitionable: false, replicas: 1, serverArgs: [], ...timings }
     // No wait before a full sync (the default diskless sync delay is 5 s): either node may be master.
-    const sync = ['--repl-diskless-sync-delay', '0']
+    const sync = ['--repl-diskless-sync-delay', '0', ...settings.serverArgs]
     const master = await RedisServer.start(t, { args: sync })
     const admin = await master.admin()
     const partition = settings.partitionable ? await Partition.start(t, master.port) : undefined
