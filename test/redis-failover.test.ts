@@ -1,9 +1,12 @@
-import { test, type Test } from 'tap'
+import tap, { test, type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { redisStore, type RedisStore } from '../lib/index'
 import { bearer, buildApp, issue } from './helpers'
 import { connected, eventually } from './redis-server'
 import { SentinelGroup } from './redis-sentinel'
+
+// Each test starts five processes and waits for a failover (about 6 s alone): room for a busy machine.
+tap.setTimeout(120_000)
 
 /** One logout through the route: its token, when it was sent (`performance.now()`), and the answer. */
 interface Logout { token: string, sentAt: number, statusCode: number, code: string | undefined, retryAfter: unknown }
