@@ -12,17 +12,20 @@ tap.setTimeout(120_000)
 interface Logout { token: string, sentAt: number, statusCode: number, code: string | undefined, retryAfter: unknown }
 
 /**
- * Logs out fresh tokens through `app`, four at a time, until `stop()` is called: what a host's
- * users do while its Redis fails over. Every answer is kept.
+ * Logs out fresh tokens through `app`, four at a time, until `stop()` is called or the test
+ * ends: what a host's users do while its Redis fails over. Every answer is kept.
  */
-function logoutLoop (app: FastifyInstance): { logouts: Logout[], stop: () => Promise<void> } {
+function logoutLoop (t: Test, app: FastifyInstance): { logouts: Logout[], stop: () => Promise<void> } {
   const logouts: Logout[] = []
   const state = { running: true }
+  // A test that fails half-way still stops its loops, before its app is closed under them.
+  t.teardown(() => { state.running = false })
   const loop = async (): Promise<void> => {
     while (state.running) {
       const token = await issue(app)
       const sentAt = performance.now()
-      const response = await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
+      const response = await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) }).catch(() => undefined)
+      if (response === undefined) return
       logouts.push({ token, sentAt, statusCode: response.statusCode, code: response.statusCode === 204 ? undefined : response.json().code, retryAfter: response.headers['retry-after'] })
       // Refusals come at once while no master answers: a pause keeps the loop from spinning.
       if (response.statusCode !== 204) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -68,7 +71,7 @@ test('with minReplicas 1, no logout acknowledged before the master is killed is 
   const app = await buildApp(t, { revocationStore: store })
   await store.ready()
 
-  const traffic = logoutLoop(app)
+  const traffic = logoutLoop(t, app)
   await eventually(async () => traffic.logouts.filter((logout) => logout.statusCode === 204).length >= 200)
   const killedAt = performance.now()
   await group.master.stop('SIGKILL')
@@ -93,7 +96,7 @@ test('without minReplicas, logouts answer 204 or 503 through a failover, and wha
   const app = await buildApp(t, { revocationStore: store })
   await store.ready()
 
-  const traffic = logoutLoop(app)
+  const traffic = logoutLoop(t, app)
   await eventually(async () => traffic.logouts.filter((logout) => logout.statusCode === 204).length >= 200)
   // Once the old master is dead, only the promoted node can acknowledge a logout.
   await group.master.stop('SIGKILL')
