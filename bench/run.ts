@@ -4,7 +4,8 @@
  * and writes `bench/results/latest.json`. Settings: BENCH_ROUNDS (4), BENCH_DURATION
  * seconds (5), BENCH_WARMUP seconds (2), BENCH_SOAK_SECONDS (60), BENCH_PARTS
  * (`http,micro,memory,soak`; add `redis` for the Redis mirror's load and blip figures, about 4
- * minutes more, or run `BENCH_PARTS=redis` alone: see redis-mirror.ts), BENCH_ROWS (row names separated by `;`: all rows when unset),
+ * minutes more, or run `BENCH_PARTS=redis` alone: see redis-mirror.ts; add `failover` for the
+ * acknowledged logouts a Sentinel failover loses, about 20 minutes: see redis-failover.ts), BENCH_ROWS (row names separated by `;`: all rows when unset),
  * BENCH_NEXTTICK_WARMUP (300000 `process.nextTick` calls in every server before `listen`; see
  * server.ts). Not part of the package.
  */
@@ -100,6 +101,7 @@ async function main (): Promise<void> {
     if (PARTS.has('memory')) results.memory = child('bench/memory.ts')
     if (PARTS.has('soak')) results.soak = await soak(Number(env.BENCH_SOAK_SECONDS ?? 60))
     if (PARTS.has('redis')) results.redis = child('bench/redis-mirror.ts')
+    if (PARTS.has('failover')) results.failover = child('bench/redis-failover.ts')
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup()
   }
