@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { redisStore } from '../lib/index'
 import { bearer, buildApp, login } from './helpers'
-import { RedisServer, connected } from './redis-server'
+import { RedisServer, connected, eventually } from './redis-server'
 import { replicaOnline, startReplicated } from './redis-cluster'
 import { storeKeys } from '../lib/stores/redis/keys'
 
@@ -54,6 +54,22 @@ test('minReplicas: the writes wait on a connection of their own, so a lagging re
   t.equal(await client.ping(), 'PONG')
   t.ok(waiting, 'the lookup did not queue behind WAIT')
   await t.rejects(async () => await revoking, /0 of 1 replicas acknowledged the write within 1500 ms/)
+})
+
+test('minReplicas: a writer connection that ioredis gives up is replaced at the next write', async (t) => {
+  const { master } = await startReplicated(t)
+  const admin = await master.admin()
+  // No reconnection at all: a drop ends the writer's connection for good.
+  const client = master.client({ retryStrategy: () => null })
+  await connected(client)
+  const store = redisStore({ client, mode: 'lookup', minReplicas: 1 })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  await store.end('before', now() + 60)
+  const writer = /id=(\d+) [^\n]*cmd=wait/.exec(String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal')))?.[1] as string
+  await admin.call('CLIENT', 'KILL', 'ID', writer)
+  await eventually(async () => await Promise.resolve(store.end('after', now() + 60)).then(() => true, () => false))
+  t.equal((await store.session('after'))?.ended, true, 'the logout after the drop is acknowledged, by a new connection')
 })
 
 test('minReplicas: a script that fails, or a WAIT that is refused, fails the write', async (t) => {

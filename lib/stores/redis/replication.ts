@@ -1,5 +1,11 @@
 import type { RedisClient } from '../../types'
 
+/** A connection of the writer's own, a duplicate of the host's client. */
+type RedisConnection = ReturnType<RedisClient['duplicate']>
+
+/** Wait before replacing a connection ioredis gave up, in milliseconds. */
+const REPLACE_DELAY = 100
+
 /**
  * Runs the store's write scripts. With `minReplicas`, a write counts only once that many
  * replicas hold it: a master that fails before replicating would otherwise take acknowledged
@@ -41,12 +47,26 @@ export function revocationWriter (client: RedisClient, minReplicas: number, time
       close: () => {}
     }
   }
-  const connection = client.duplicate()
-  // Connection errors surface as failed writes; a listener keeps ioredis from reporting them as unhandled.
-  connection.on('error', () => {})
-  // A duplicate of a lazyConnect client waits for a first command: connect now, as the mirror does.
-  if (connection.status === 'wait') connection.connect().catch(() => {})
+  let closed = false
+  /**
+   * A connection of the writer's own, replaced by a new one if ioredis gives it up ('end': its
+   * retryStrategy answered no more tries, or a Sentinel switch caught it reconnecting): else
+   * every logout would answer 503 until the process restarts, though Redis is back.
+   */
+  function open (): RedisConnection {
+    const opened = client.duplicate()
+    // Connection errors surface as failed writes; a listener keeps ioredis from reporting them as unhandled.
+    opened.on('error', () => {})
+    opened.on('end', () => {
+      if (!closed) setTimeout(() => { if (!closed) connection = open() }, REPLACE_DELAY).unref()
+    })
+    // A duplicate of a lazyConnect client waits for a first command: connect now, as the mirror does.
+    if (opened.status === 'wait') opened.connect().catch(() => {})
+    return opened
+  }
+  let connection = open()
   const close = (): void => {
+    closed = true
     connection.disconnect()
     client.off('end', close)
   }
@@ -68,7 +88,8 @@ export function revocationWriter (client: RedisClient, minReplicas: number, time
       return result
     },
     ready: async () => {
-      if (connection.status !== 'ready') await new Promise<void>((resolve) => { connection.once('ready', () => { resolve() }) })
+      const waited = connection
+      if (waited.status !== 'ready') await new Promise<void>((resolve) => { waited.once('ready', () => { resolve() }) })
     },
     close
   }
