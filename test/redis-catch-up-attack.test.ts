@@ -1,10 +1,10 @@
 import { test } from 'tap'
-import type { ChainableCommander, Redis } from 'ioredis'
-import type { RedisClient, SessionRecord } from '../lib/index'
-import { LOG_LENGTH, bucketOf, storeKeys } from '../lib/stores/redis/keys'
+import type { Redis } from 'ioredis'
+import type { RedisClient } from '../lib/index'
+import { LOG_LENGTH, bucketOf } from '../lib/stores/redis/keys'
 import { startRedisMirror, type RedisMirror } from '../lib/stores/redis/mirror'
-import { END_SCRIPT } from '../lib/stores/redis/scripts'
 import { startReplicated } from './redis-cluster'
+import { CHANNEL, commandCalls, duringBlip, endBy, endIn, ended, keys, sameBucket } from './redis-log'
 import { RedisServer, connected, eventually } from './redis-server'
 
 /*
@@ -13,38 +13,6 @@ import { RedisServer, connected, eventually } from './redis-server'
  */
 
 type Teardown = { teardown (fn: () => unknown): void }
-
-const CHANNEL = 'jwt-session:revoked'
-const keys = storeKeys('jwt-session:')
-const now = (): number => Math.floor(Date.now() / 1000)
-
-/** Adds to `batch` a logout of `sid` exactly as the store writes it, published on `channel`. */
-function endBy <T extends Redis | ChainableCommander> (batch: T, sid: string, channel = CHANNEL): T {
-  const bucket = bucketOf(sid)
-  void batch.eval(END_SCRIPT, 2, keys.session(sid), keys.log(bucket), channel, bucket, LOG_LENGTH, sid, now() + 600, 'x')
-  return batch
-}
-
-/** Session ids that all fall in one bucket, each starting with `name`. */
-function sameBucket (name: string, count: number, bucket = 3): string[] {
-  const ids: string[] = []
-  for (let index = 0; ids.length < count; index++) if (bucketOf(`${name}-${index}`) === bucket) ids.push(`${name}-${index}`)
-  return ids
-}
-
-/** Whether the copy says `sid` has ended; false while it is distrusted. */
-function ended (mirror: RedisMirror, sid: string): boolean {
-  try {
-    return (mirror.session(sid) as SessionRecord | undefined)?.ended === true
-  } catch {
-    return false
-  }
-}
-
-/** How many times the server ran `command` so far (INFO commandstats). */
-async function calls (admin: Redis, command: string): Promise<number> {
-  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0)
-}
 
 /**
  * A host client whose commands go to `target()` (switched by the test, as a Sentinel client
@@ -60,13 +28,6 @@ function splitClient (target: () => Redis, subscribeOn: () => Redis): RedisClien
       return typeof value === 'function' ? value.bind(client) : value
     }
   }) as unknown as RedisClient
-}
-
-/** Runs `batch` in one transaction after a kill of every subscription (as Sentinel does when it reconfigures a node). */
-async function duringBlip (admin: Redis, fill: (batch: ChainableCommander) => void): Promise<void> {
-  const batch = admin.multi().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-  fill(batch)
-  for (const [error] of await batch.exec() ?? []) if (error !== null) throw error
 }
 
 /** A ready mirror on `client`, never checked on a timer (the test triggers each check), closed after the test. */
@@ -91,7 +52,7 @@ test('failover: the host client still on the old master while the subscription i
   t.teardown(() => { for (const client of hosts) client.disconnect() })
 
   // Before the failover: written on the old master, heard through the replica (PUBLISH replicates).
-  const [before, ...lostWindow] = sameBucket('old', 6) as [string, ...string[]]
+  const [before, ...lostWindow] = sameBucket(6, 'old') as [string, ...string[]]
   await endBy(oldAdmin, before)
   await eventually(async () => ended(mirror, before))
 
@@ -100,8 +61,8 @@ test('failover: the host client still on the old master while the subscription i
   for (const sid of lostWindow) await endBy(oldAdmin, sid)
   // The new master takes writes from the other instances, among them an acknowledged logout,
   // while the mirror's subscription is being moved over (Sentinel kills the subscriptions).
-  const [first, victim, third, ...later] = sameBucket('new', 6) as [string, string, string, ...string[]]
-  await duringBlip(newAdmin, (batch) => { for (const sid of [first, victim, third]) endBy(batch, sid) })
+  const [first, victim, third, ...later] = sameBucket(6, 'new') as [string, string, string, ...string[]]
+  await duringBlip(newAdmin, (batch) => { for (const sid of [first, victim, third]) endIn(batch, sid) })
   // The subscription is back, on the new master; the catch-up read the old master's log.
   await eventually(async () => ended(mirror, lostWindow.at(-1) as string))
   // The new master goes on: its next entries are heard; the last one continues the number the mirror holds.
@@ -112,9 +73,9 @@ test('failover: the host client still on the old master while the subscription i
   host = promoted.client()
   hosts.push(host)
   await connected(host)
-  const reads = await calls(newAdmin, 'xrange')
+  const reads = await commandCalls(newAdmin, 'xrange')
   await newAdmin.publish(CHANNEL, 'something else: read the logs now')
-  await eventually(async () => await calls(newAdmin, 'xrange') >= reads + 16 || ended(mirror, victim))
+  await eventually(async () => await commandCalls(newAdmin, 'xrange') >= reads + 16 || ended(mirror, victim))
   await eventually(async () => ended(mirror, victim), 3000).catch(() => {})
   t.ok(ended(mirror, victim), 'the logout the new master acknowledged is honoured')
   t.ok(ended(mirror, first) && ended(mirror, third), 'and the others written during the switch')
@@ -130,21 +91,21 @@ test('a log rewritten while the subscription stays up: a message that continues 
   await connected(client)
   t.teardown(() => { client.disconnect() })
   const mirror = await mirrorOn(t, client)
-  const [first, second, unheard, victim, heard] = sameBucket('sid', 5) as [string, string, string, string, string]
+  const [first, second, unheard, victim, heard] = sameBucket(5, 'sid') as [string, string, string, string, string]
   await endBy(admin, first)
   await endBy(admin, second)
   await eventually(async () => ended(mirror, second))
   // Entries 0-1 and 0-2 written again (a promoted replica that had neither), their messages
   // lost; entry 0-3 is heard, and 3 follows the 2 the mirror holds.
   const batch = admin.multi().del(keys.log(bucketOf(first)))
-  endBy(batch, unheard, 'elsewhere')
-  endBy(batch, victim, 'elsewhere')
-  endBy(batch, heard)
+  endIn(batch, unheard, 'elsewhere')
+  endIn(batch, victim, 'elsewhere')
+  endIn(batch, heard)
   await batch.exec()
   await eventually(async () => ended(mirror, heard))
-  const reads = await calls(admin, 'xrange')
+  const reads = await commandCalls(admin, 'xrange')
   await admin.publish(CHANNEL, 'something else: read the logs now')
-  await eventually(async () => await calls(admin, 'xrange') >= reads + 16 || ended(mirror, victim))
+  await eventually(async () => await commandCalls(admin, 'xrange') >= reads + 16 || ended(mirror, victim))
   await eventually(async () => ended(mirror, victim), 3000).catch(() => {})
   t.ok(ended(mirror, victim), 'the logout in the rewritten entry is honoured')
 })
@@ -158,7 +119,6 @@ test('writes that trim a log during every load do not keep a new mirror loading 
   const client = server.client()
   await connected(client)
   t.teardown(() => { client.disconnect() })
-  const busy = sameBucket('busy', LOG_LENGTH + 500)
   let loads = 0
   // The load's first step waits while the writes are made: as if they came in during a long load. Five loads at most.
   const slow = new Proxy(client, {
@@ -167,7 +127,7 @@ test('writes that trim a log during every load do not keep a new mirror loading 
         return async (...args: unknown[]) => {
           if (String(args[0]).includes("redis.call('SCAN'") && args[2] === '0' && ++loads <= 5) {
             const batch = admin.pipeline()
-            for (const sid of busy) endBy(batch, `${sid}-${loads}`)
+            for (const sid of sameBucket(LOG_LENGTH + 500, `busy-${loads}`)) endIn(batch, sid)
             await batch.exec()
           }
           return await (target.eval as (...a: unknown[]) => Promise<unknown>)(...args)

@@ -1,52 +1,18 @@
 import { test } from 'tap'
 import type { ChainableCommander, Redis } from 'ioredis'
-import { redisStore, type RedisClient, type RedisStore, type SessionRecord } from '../lib/index'
-import { LOG_LENGTH, bucketOf, storeKeys } from '../lib/stores/redis/keys'
+import { redisStore, type SessionRecord } from '../lib/index'
+import { bucketOf } from '../lib/stores/redis/keys'
 import { parseMessage } from '../lib/stores/redis/log'
 import { startRedisMirror, type RedisMirror } from '../lib/stores/redis/mirror'
-import { END_SCRIPT } from '../lib/stores/redis/scripts'
+import { CHANNEL, commandCalls, duringBlip, endBy, endIn, ended, intercepted, keys, sameBucket } from './redis-log'
 import { RedisServer, connected, eventually } from './redis-server'
 
 type Teardown = { teardown (fn: () => unknown): void }
 
-const CHANNEL = 'jwt-session:revoked'
-const keys = storeKeys('jwt-session:')
 const now = (): number => Math.floor(Date.now() / 1000)
 
-/** Adds to `batch` a logout of `sid` exactly as the store writes it, published on `channel` (elsewhere: nobody hears it). */
-function endBy <T extends Redis | ChainableCommander> (batch: T, sid: string, channel = CHANNEL): T {
-  const bucket = bucketOf(sid)
-  void batch.eval(END_SCRIPT, 2, keys.session(sid), keys.log(bucket), channel, bucket, LOG_LENGTH, sid, now() + 60, 'x')
-  return batch
-}
-
-/** Session ids that all fall in one bucket. */
-function sameBucket (count: number, bucket = 3): string[] {
-  const ids: string[] = []
-  for (let index = 0; ids.length < count; index++) if (bucketOf(`sid-${index}`) === bucket) ids.push(`sid-${index}`)
-  return ids
-}
-
 /** How many SCAN commands the server ran so far: a full load runs some, a catch-up none. */
-async function scans (admin: Redis): Promise<number> {
-  return Number(/cmdstat_scan:calls=(\d+)/.exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0)
-}
-
-/** Runs `batch` in one transaction with a kill of every subscription first: nothing can subscribe again before the writes are done. */
-async function duringBlip (admin: Redis, fill: (batch: ChainableCommander) => void): Promise<void> {
-  const batch = admin.multi().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-  fill(batch)
-  for (const [error] of await batch.exec() ?? []) if (error !== null) throw error
-}
-
-/** Whether the copy says `sid` has ended; false while it is distrusted. */
-function ended (source: RedisMirror | RedisStore, sid: string): boolean {
-  try {
-    return (source.session(sid) as SessionRecord | undefined)?.ended === true
-  } catch {
-    return false
-  }
-}
+const scans = async (admin: Redis): Promise<number> => await commandCalls(admin, 'scan')
 
 /** A mirror on a client of its own, ready, closed after the test. */
 async function mirrorOn (t: Teardown, server: RedisServer, checkMs: number, maxEntries = 1000): Promise<RedisMirror> {
@@ -69,7 +35,7 @@ test('a blip: logouts made meanwhile are read from the logs after the reconnect,
   const before = await scans(admin)
   // More than one page (1,000 entries) of one log, and a few in other buckets.
   const missed = [...sameBucket(1500), 'a', 'b', 'c']
-  await duringBlip(admin, (batch) => { for (const sid of missed) endBy(batch, sid) })
+  await duringBlip(admin, (batch) => { for (const sid of missed) endIn(batch, sid) })
   await eventually(async () => missed.every((sid) => ended(store, sid)))
   t.pass(`all ${missed.length} logouts made during the blip are honoured`)
   t.equal(await scans(admin), before, 'read from the logs: no key was scanned')
@@ -100,9 +66,9 @@ test('a message that skips a number makes the mirror read the log at once', asyn
 test('a log that cannot say what the mirror missed makes it load everything again', async (t) => {
   const cases: Record<string, (admin: Redis, batch: ChainableCommander, bucket: number, sids: string[]) => void> = {
     // A failover to a replica that missed the last entries: the same numbers, other entries.
-    'rewritten (a failover)': (admin, batch, bucket, sids) => { batch.del(keys.log(bucket)); for (const sid of sids) endBy(batch, sid) },
-    'trimmed past its place': (admin, batch, bucket, sids) => { for (const sid of sids) endBy(batch, sid); batch.xtrim(keys.log(bucket), 'MAXLEN', 0) },
-    'an entry deleted by hand': (admin, batch, bucket, sids) => { for (const sid of sids) endBy(batch, sid); batch.xdel(keys.log(bucket), '0-4') },
+    'rewritten (a failover)': (admin, batch, bucket, sids) => { batch.del(keys.log(bucket)); for (const sid of sids) endIn(batch, sid) },
+    'trimmed past its place': (admin, batch, bucket, sids) => { for (const sid of sids) endIn(batch, sid); batch.xtrim(keys.log(bucket), 'MAXLEN', 0) },
+    'an entry deleted by hand': (admin, batch, bucket, sids) => { for (const sid of sids) endIn(batch, sid); batch.xdel(keys.log(bucket), '0-4') },
   }
   for (const [name, damage] of Object.entries(cases)) {
     await t.test(name, async (t) => {
@@ -193,20 +159,6 @@ test('a log key of another type is read as an empty log: the copy stays in sync,
   t.ok(ended(fresh, first), 'a new mirror loads too')
 })
 
-/**
- * `client`, with `around` run in place of each `call()` (the store's log reads): a fake only
- * to reach a race on demand, the commands still go to the real Redis.
- */
-function intercepted (client: Redis, around: (args: [string, ...unknown[]], real: () => Promise<unknown>) => Promise<unknown>): RedisClient {
-  return new Proxy(client, {
-    get (target, property) {
-      if (property === 'call') return async (...args: [string, ...unknown[]]) => await around(args, async () => await (target.call as (...a: unknown[]) => Promise<unknown>)(...args))
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
-  }) as unknown as RedisClient
-}
-
 test('a log rewritten while the mirror loads: its present end is taken as the place, nothing is lost', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
@@ -257,7 +209,7 @@ test('a subscription lost while the load places the copy in a rewritten log: the
           return answer
         }
         // While the load reads where that log ends now, the subscription drops and a logout goes unheard.
-        if (ends === 2) await duringBlip(admin, (batch) => { endBy(batch, victim) })
+        if (ends === 2) await duringBlip(admin, (batch) => { endIn(batch, victim) })
       }
       return await real()
     })
@@ -277,7 +229,7 @@ test('a subscription that ioredis gives up is replaced', async (t) => {
   const store = redisStore({ client })
   t.teardown(async () => await store.close())
   await store.ready()
-  await duringBlip(admin, (batch) => { endBy(batch, 'after-the-end') })
+  await duringBlip(admin, (batch) => { endIn(batch, 'after-the-end') })
   await eventually(async () => ended(store, 'after-the-end'))
   t.pass('a new subscription, and the logout made meanwhile read from the log')
 })

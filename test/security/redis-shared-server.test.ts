@@ -1,9 +1,8 @@
 import { test } from 'tap'
 import type { Redis } from 'ioredis'
-import { redisStore, type RedisStore, type SessionRecord } from '../../lib/index'
-import { LOG_LENGTH, bucketOf, storeKeys } from '../../lib/stores/redis/keys'
-import { END_SCRIPT } from '../../lib/stores/redis/scripts'
+import { redisStore, type RedisStore } from '../../lib/index'
 import { bearer, buildApp, login } from '../helpers'
+import { commandCalls, endBy, ended, keys, sameBucket } from '../redis-log'
 import { RedisServer, connected, eventually } from '../redis-server'
 
 /*
@@ -14,33 +13,7 @@ import { RedisServer, connected, eventually } from '../redis-server'
  * enough; these tests hold the mirror to it (the channel names the database).
  */
 
-const keys = storeKeys('jwt-session:')
 const now = (): number => Math.floor(Date.now() / 1000)
-
-/** A logout of `sid` exactly as the store writes it, in the database `admin` is on, published on `channel` (where nobody listens: unheard). */
-async function endBy (admin: Redis, sid: string, channel: string): Promise<void> {
-  const bucket = bucketOf(sid)
-  await admin.eval(END_SCRIPT, 2, keys.session(sid), keys.log(bucket), channel, bucket, LOG_LENGTH, sid, now() + 600, 'x')
-}
-
-/** Session ids that all fall in one bucket. */
-function sameBucket (name: string, count: number, bucket = 3): string[] {
-  const ids: string[] = []
-  for (let index = 0; ids.length < count; index++) if (bucketOf(`${name}-${index}`) === bucket) ids.push(`${name}-${index}`)
-  return ids
-}
-
-function ended (store: RedisStore, sid: string): boolean {
-  try {
-    return (store.session(sid) as SessionRecord | undefined)?.ended === true
-  } catch {
-    return false
-  }
-}
-
-async function calls (admin: Redis, command: string): Promise<number> {
-  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0)
-}
 
 /**
  * The server, an admin on each database, a ready mirror-mode store on database 0, and a
@@ -95,25 +68,25 @@ test('a logout-all in another database does not log out this database\'s user', 
 
 test('writes in another database never make the mirror distrust itself and catch up', async (t) => {
   const { admin0, admin1, store, writer0, writer1 } = await shared(t)
-  const before = await calls(admin0, 'subscribe')
+  const before = await commandCalls(admin0, 'subscribe')
   // Database 1's log of bucket 3 runs ahead: its next message skips numbers the mirror holds.
-  const [first, second, heard] = sameBucket('other', 3) as [string, string, string]
+  const [first, second, heard] = sameBucket(3, 'other') as [string, string, string]
   await endBy(admin1, first, 'unheard')
   await endBy(admin1, second, 'unheard')
   await writer1.end(heard, now() + 600)
   await marker(writer0, store)
-  t.equal(await calls(admin0, 'subscribe'), before, 'no resync (each is a window of 503 on every request)')
+  t.equal(await commandCalls(admin0, 'subscribe'), before, 'no resync (each is a window of 503 on every request)')
   t.equal(store.session(heard), undefined, 'nor does database 0\'s copy hold database 1\'s logout')
 })
 
 test('writes in another database never make the mirror load everything again', async (t) => {
   const { admin0, store, writer0, writer1 } = await shared(t)
-  const scans = await calls(admin0, 'scan')
-  const reads = await calls(admin0, 'xrange')
+  const scans = await commandCalls(admin0, 'scan')
+  const reads = await commandCalls(admin0, 'xrange')
   // Database 0's log of bucket 3 is empty; database 1's entries 1 and 2 look like its continuation.
-  for (const sid of sameBucket('other', 2)) await writer1.end(sid, now() + 600)
+  for (const sid of sameBucket(2, 'other')) await writer1.end(sid, now() + 600)
   await marker(writer0, store)
   // Four checks of the logs (16 XRANGEs each), or a full load that ran since.
-  await eventually(async () => await calls(admin0, 'xrange') >= reads + 64 || await calls(admin0, 'scan') > scans)
-  t.equal(await calls(admin0, 'scan'), scans, 'no full load (with 1,000,000 entries, 25 s of 503)')
+  await eventually(async () => await commandCalls(admin0, 'xrange') >= reads + 64 || await commandCalls(admin0, 'scan') > scans)
+  t.equal(await commandCalls(admin0, 'scan'), scans, 'no full load (with 1,000,000 entries, 25 s of 503)')
 })

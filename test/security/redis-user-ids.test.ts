@@ -1,17 +1,9 @@
 import { test } from 'tap'
-import { redisStore, type RedisStore, type SessionRecord } from '../../lib/index'
+import { redisStore, type RedisStore } from '../../lib/index'
 import { decodeId, encodeId } from '../../lib/stores/redis/keys'
 import { bearer, buildApp, login } from '../helpers'
+import { ended } from '../redis-log'
 import { RedisServer, connected, eventually } from '../redis-server'
-
-/** Whether the copy says `sid` has ended; false while it is distrusted. */
-function ended (store: RedisStore, sid: string): boolean {
-  try {
-    return (store.session(sid) as SessionRecord | undefined)?.ended === true
-  } catch {
-    return false
-  }
-}
 
 // A `sub` that is not well-formed UTF-16 (a lone surrogate, which JSON and a JWT carry) would
 // reach Redis as UTF-8 with U+FFFD in its place, and the other instances' mirrors would

@@ -8,6 +8,8 @@
 
 /** How many buckets (and logs) the keys spread over: the mirror reads each log in turn. */
 export const BUCKETS = 16
+/** Keeps the top 4 bits of a 32-bit hash: one of {@link BUCKETS}. */
+const BUCKET_SHIFT = 28
 
 /**
  * About how many entries each bucket's log keeps (160,000 in all, a few MB in Redis): a
@@ -16,9 +18,10 @@ export const BUCKETS = 16
 export const LOG_LENGTH = 10_000
 
 /**
- * The bucket of a session or user id: FNV-1a (32 bits) over its UTF-16 code units, modulo
- * {@link BUCKETS}. Cheap, stable across versions and platforms, and spread evenly enough
- * for random session ids.
+ * The bucket of a session or user id: the top bits of FNV-1a (32 bits) over its UTF-16 code
+ * units. Cheap, stable across versions and platforms, and spread evenly. (FNV's low bits
+ * depend only on the low bits of each character: ids that differ in a suffix would share a
+ * bucket.)
  */
 export function bucketOf (id: string): number {
   let hash = 0x811c9dc5
@@ -26,7 +29,7 @@ export function bucketOf (id: string): number {
     hash ^= id.charCodeAt(index)
     hash = Math.imul(hash, 0x01000193)
   }
-  return (hash >>> 0) % BUCKETS
+  return (hash >>> 0) >>> BUCKET_SHIFT
 }
 
 /** Marks an id kept in Redis in its JSON form (see {@link encodeId}); no id the plugin makes starts with a NUL. */
