@@ -4,7 +4,7 @@ import { redisStore, type SessionRecord } from '../lib/index'
 import { bucketOf } from '../lib/stores/redis/keys'
 import { parseMessage } from '../lib/stores/redis/log'
 import { startRedisMirror, type RedisMirror } from '../lib/stores/redis/mirror'
-import { CHANNEL, commandCalls, duringBlip, endBy, endIn, ended, intercepted, keys, sameBucket } from './redis-log'
+import { CHANNEL, commandCalls, duringBlip, endBy, endIn, ended, intercepted, keys, readyStore, sameBucket } from './redis-log'
 import { RedisServer, connected, eventually } from './redis-server'
 
 type Teardown = { teardown (fn: () => unknown): void }
@@ -27,11 +27,7 @@ async function mirrorOn (t: Teardown, server: RedisServer, checkMs: number, maxE
 test('a blip: logouts made meanwhile are read from the logs after the reconnect, with no full load', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client })
-  t.teardown(async () => await store.close())
-  await store.ready()
+  const store = await readyStore(t, server)
   const before = await scans(admin)
   // More than one page (1,000 entries) of one log, and a few in other buckets.
   const missed = [...sameBucket(1500), 'a', 'b', 'c']
@@ -74,11 +70,7 @@ test('a log that cannot say what the mirror missed makes it load everything agai
     await t.test(name, async (t) => {
       const server = await RedisServer.start(t)
       const admin = await server.admin()
-      const client = server.client()
-      await connected(client)
-      const store = redisStore({ client })
-      t.teardown(async () => await store.close())
-      await store.ready()
+      const store = await readyStore(t, server)
       const [first, second, ...later] = sameBucket(8) as [string, string, ...string[]]
       for (const sid of [first, second]) await endBy(admin, sid)
       await eventually(async () => ended(store, second))
@@ -120,11 +112,7 @@ test('an entry in a log that is not a change of the store is read past, in its p
 test('an entry with an id the store does not write is never read; the next write to that log fails closed', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client })
-  t.teardown(async () => await store.close())
-  await store.ready()
+  const store = await readyStore(t, server)
   const [first, second] = sameBucket(2) as [string, string]
   await store.end(first, now() + 60)
   await admin.xadd(keys.log(bucketOf(first)), '9-1', 'k', 's', 'i', second, 'v', 'x', 'e', String(now() + 60), 't', '1')
@@ -139,11 +127,7 @@ test('an entry with an id the store does not write is never read; the next write
 test('a log key of another type is read as an empty log: the copy stays in sync, writes to that bucket fail closed', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client })
-  t.teardown(async () => await store.close())
-  await store.ready()
+  const store = await readyStore(t, server)
   const [first, second] = sameBucket(2) as [string, string]
   await store.end(first, now() + 60)
   await admin.del(keys.log(bucketOf(first)))

@@ -1,8 +1,9 @@
 import type { ChainableCommander, Redis } from 'ioredis'
-import type { RedisClient, RedisStore, SessionRecord } from '../lib/index'
+import { redisStore, type RedisClient, type RedisStore, type SessionRecord } from '../lib/index'
 import { LOG_LENGTH, bucketOf, storeKeys } from '../lib/stores/redis/keys'
 import type { RedisMirror } from '../lib/stores/redis/mirror'
 import { END_SCRIPT } from '../lib/stores/redis/scripts'
+import { connected, type RedisServer } from './redis-server'
 
 /*
  * What the tests of the mirror's logs share: writes made exactly as the store makes them (but
@@ -56,6 +57,16 @@ export function ended (source: RedisMirror | RedisStore, sid: string): boolean {
 /** How many times the server ran `command` so far (a full load runs SCAN, a catch-up XRANGE). */
 export async function commandCalls (admin: Redis, command: string): Promise<number> {
   return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0)
+}
+
+/** A mirror-mode store on a client of its own, ready, closed after the test. */
+export async function readyStore (t: { teardown (fn: () => unknown): void }, server: RedisServer): Promise<RedisStore> {
+  const client = server.client()
+  await connected(client)
+  const store = redisStore({ client })
+  t.teardown(async () => await store.close())
+  await store.ready()
+  return store
 }
 
 /**
