@@ -7,15 +7,13 @@
  * after a full collection; each load runs in a fresh process of its own. Settings: BENCH_REDIS_LOAD_RUNS (3), BENCH_REDIS_BLIP_RUNS (5; 0 skips the blip part).
  * Not part of the package.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { redisStore, type RedisStore } from 'fastify-jwt-session'
 import { loadKeys } from '../lib/stores/redis/load'
-import { freePort } from '../test/redis-server'
+import { RedisServer } from '../test/redis-server'
 
 const LOAD_ENTRIES = 1_000_000
 const BLIP_ENTRIES = 200_000
@@ -33,28 +31,17 @@ const median = (values: number[]): number => {
 }
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 
-/** A redis-server of the bench's own, on a free port, in a directory of its own. */
-async function startRedis (): Promise<{ port: number, child: ChildProcess, stop: () => Promise<void> }> {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-session-bench-redis-'))
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise<void>((resolve, reject) => {
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += String(chunk)
-      if (output.includes('Ready to accept connections')) resolve()
-    })
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)))
-  })
+/**
+ * A redis-server of the bench's own (the tests' `RedisServer`: a free port, a directory of its
+ * own, no persistence), stopped and removed by `stop`.
+ */
+async function startRedis (): Promise<{ port: number, pid: number, stop: () => Promise<void> }> {
+  const cleanups: Array<() => unknown> = []
+  const server = await RedisServer.start({ teardown: (fn) => { cleanups.push(fn) } })
+  const pid = server.pid as number
   // When this process is pinned to one core (as `npm run bench` does), Redis gets the other.
-  spawnSync('taskset', ['-pc', '1', String(child.pid)], { stdio: 'ignore' })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    await new Promise((resolve) => { child.once('exit', resolve); process.kill(child.pid as number, 'SIGKILL') })
-    rmSync(dir, { recursive: true, force: true })
-  }
-  return { port, child, stop }
+  spawnSync('taskset', ['-pc', '1', String(pid)], { stdio: 'ignore' })
+  return { port: server.port, pid, stop: async () => { for (const cleanup of cleanups) await cleanup() } }
 }
 
 /** A client as the README advises: fail fast rather than queue while Redis is away. */
@@ -192,13 +179,13 @@ async function loadRun (): Promise<LoadRun> {
     admin.disconnect()
     const before = rss()
     const host = await connected(client(redis.port))
-    const [nodeCpu, redisCpu] = [ownCpu(), cpuOf(redis.child.pid as number)]
+    const [nodeCpu, redisCpu] = [ownCpu(), cpuOf(redis.pid)]
     const started = process.hrtime.bigint()
     const store = redisStore({ client: host })
     await store.ready()
     const readyMs = Number(process.hrtime.bigint() - started) / 1e6
     const nodeCpuMs = Math.round(ownCpu() - nodeCpu)
-    const redisCpuMs = cpuOf(redis.child.pid as number) - redisCpu
+    const redisCpuMs = cpuOf(redis.pid) - redisCpu
     // The copy must hold the state (not give way to Redis) for the figure to mean anything.
     if (store.session('x') instanceof Promise) throw new Error('the mirror did not hold 1,000,000 entries')
     const after = rss()

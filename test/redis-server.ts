@@ -34,6 +34,11 @@ export class RedisServer {
     return server
   }
 
+  /** The process id of the running server (a benchmark reads its CPU time). */
+  get pid (): number | undefined {
+    return this.child?.pid
+  }
+
   /** Starts (or restarts) the process and resolves once it accepts connections. */
   async run (): Promise<void> {
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
