@@ -7,7 +7,9 @@
  * minutes more, or run `BENCH_PARTS=redis` alone: see redis-mirror.ts; add `failover` for the
  * acknowledged logouts a Sentinel failover loses, about 20 minutes: see redis-failover.ts), BENCH_ROWS (row names separated by `;`: all rows when unset),
  * BENCH_NEXTTICK_WARMUP (300000 `process.nextTick` calls in every server before `listen`; see
- * server.ts). Not part of the package.
+ * server.ts). Runs on Node 24, the LTS users run, installed into `.node/24` when the running
+ * Node is another version (`.ci/node`); BENCH_NODE=20 or 22 measures on that version instead.
+ * Not part of the package.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -90,6 +92,7 @@ function child (script: string): unknown {
 async function main (): Promise<void> {
   // The load generator (this process) on core 1, every server on core 0.
   if (canPin) spawnSync('taskset', ['-pc', '1', String(process.pid)])
+  console.log(`Node ${process.version}, ${cpus().length} cores${canPin ? ', load generator and servers pinned to cores of their own' : ''}`)
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, pinned: canPin },
