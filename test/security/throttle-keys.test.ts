@@ -52,7 +52,7 @@ async function counterKeys (redis: Redis): Promise<string[]> {
 }
 
 /** A Redis store on a fresh server, and a plain client to look at its keys. */
-async function redisSetup (t: Parameters<typeof test>[1] extends (t: infer T) => unknown ? T : never): Promise<{ store: ReturnType<typeof redisStore>, redis: Redis }> {
+async function redisSetup (t: { teardown (fn: () => unknown): void }): Promise<{ store: ReturnType<typeof redisStore>, redis: Redis }> {
   const server = await RedisServer.start(t)
   const client = server.client()
   await connected(client)
