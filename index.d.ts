@@ -277,7 +277,10 @@ declare namespace fastifyJwtSession {
      * its window already: then counts nothing and answers the milliseconds until the window ends.
      */
     take (key: string, limit: number, windowMs: number): number | Promise<number>
-    /** Uncounts one attempt under `key`, if any is counted: the login it was taken for succeeded. */
+    /**
+     * Uncounts one attempt under `key`, if any is counted: the login it was taken for succeeded,
+     * or another limit refused it. A key counted down to zero should be dropped, not kept.
+     */
     release (key: string): void | Promise<void>
   }
 

@@ -12,7 +12,7 @@ import type { Credentials } from '../types'
  * The plugin's side of login throttling. Each login attempt is counted before the host's
  * verifier runs, and uncounted when it succeeds, so only failures stay counted; an attempt
  * over a limit is refused (429) without asking the verifier, so a throttled attacker learns
- * nothing, not even from a right password.
+ * nothing, not even from a right password. A refused attempt counts under neither limit.
  */
 export interface LoginThrottle {
   /**
@@ -110,10 +110,13 @@ export function createLoginThrottle (throttle: ResolvedLoginThrottle | false, st
 
   return Object.freeze({
     admit (request: FastifyRequest, credentials: Credentials & Record<string, unknown>): readonly string[] | Promise<readonly string[]> {
+      // The address first: refused there, the attempt touches nothing else, so one address
+      // creates at most its limit's worth of name counters per window, however many names it
+      // tries. Counted under the name first, each refused guess would leave a counter behind.
       const limits: Limit[] = []
+      if (perAddress !== false) limits.push([addressKey(request.ip), perAddress.max, perAddress.window])
       const name = perLogin === false ? undefined : loginName(credentials)
       if (perLogin !== false && typeof name === 'string') limits.push([loginKey(name), perLogin.max, perLogin.window])
-      if (perAddress !== false) limits.push([addressKey(request.ip), perAddress.max, perAddress.window])
       const taken: string[] = []
       for (let index = 0; index < limits.length; index++) {
         const wait = take(limits[index] as Limit)

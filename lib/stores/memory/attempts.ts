@@ -6,6 +6,14 @@ interface Window {
   readonly endsAt: number
 }
 
+/** The memory counter: an {@link AttemptCounter} that tells how many keys it holds. */
+export interface MemoryAttempts extends AttemptCounter {
+  take (key: string, limit: number, windowMs: number): number
+  release (key: string): void
+  /** Keys (login names and addresses) with a window held, ended ones not yet swept included. */
+  readonly size: number
+}
+
 /** Login names and addresses tracked at once by default. */
 const TRACKED_KEYS = 100_000
 
@@ -19,8 +27,9 @@ const TRACKED_KEYS = 100_000
  * windows are swept out; if none has expired, an attempt under a key not yet tracked is
  * refused (429) until the first window ends. A successful login frees its window. The sweep
  * runs at most once per window end, so a full counter costs no more than a map lookup.
+ * A count given back to zero drops its window, so an attempt uncounted leaves nothing behind.
  */
-export function memoryAttempts (capacity = TRACKED_KEYS): AttemptCounter {
+export function memoryAttempts (capacity = TRACKED_KEYS): MemoryAttempts {
   const windows = new Map<string, Window>()
   /** When the earliest live window found by the last sweep ends: no sweep frees a slot before. */
   let nextFreeAt = 0
@@ -56,6 +65,9 @@ export function memoryAttempts (capacity = TRACKED_KEYS): AttemptCounter {
       if (window === undefined) return
       // A window with nothing counted holds nothing back: its slot is free for another key.
       if (--window.count <= 0) windows.delete(key)
+    },
+    get size (): number {
+      return windows.size
     }
   }
 }

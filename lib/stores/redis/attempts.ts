@@ -17,10 +17,22 @@ if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0
 `
 
-/** Uncounts one attempt, never below zero, keeping the window's expiry. KEYS[1] the key. */
+/**
+ * Uncounts one attempt, keeping the window's expiry, in one script (one key: Cluster-safe).
+ * The last attempt given back drops the key: a key left at 0 would live out its window, and
+ * a flood of refused or successful logins would fill a Redis that may not evict (so every
+ * logout would fail). `PEXPIRE` with 0 deletes the key at once (documented Redis behaviour);
+ * it is used rather than `DEL` because the store's user is already allowed it (the README's
+ * ACL and the start-up check), and a new command would refuse an upgraded store with an
+ * existing ACL. A key at 0 left by an earlier version is dropped too. KEYS[1] the key.
+ */
 const RELEASE_SCRIPT = `
 local count = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if count > 0 then redis.call('DECR', KEYS[1]) end
+if count > 1 then
+  redis.call('DECR', KEYS[1])
+else
+  redis.call('PEXPIRE', KEYS[1], 0)
+end
 return 0
 `
 
