@@ -75,3 +75,20 @@ test('a verify-only plugin has nothing to compare with and warns about nothing',
   const { warnings } = await hostApp(t, { secret: { public: publicKey } }, { keys: [{ kid: 'k', algorithm: 'ES256', publicKey }], verifyCredentials: undefined })
   t.same(warnings, [])
 })
+
+test('a jwt decorator that is not @fastify/jwt, or that does not answer, is left alone', async (t) => {
+  const decorated = async (value: unknown): Promise<string[]> => {
+    const lines: Array<{ level: number, msg: string }> = []
+    const app = Fastify({ logger: { level: 'warn', stream: new Writable({ write (chunk, _encoding, callback) { lines.push(JSON.parse(String(chunk))); callback() } }) } })
+    t.teardown(() => app.close())
+    app.decorate('jwt', value as never)
+    await app.register(jwtAuth, { secret: SECRET, verifyCredentials })
+    await app.ready()
+    return lines.filter((line) => line.level === 40).map((line) => line.msg)
+  }
+  t.same(await decorated(null), [])
+  t.same(await decorated({ verify: () => { throw new Error('not a token of ours') } }), [], 'an error that is not fast-jwt\'s says nothing')
+  t.same(await decorated({ verify: () => { throw null } }), []) // eslint-disable-line no-throw-literal
+  t.same(await decorated({ verify: async () => await new Promise(() => {}) }), [], 'a verifier that never answers does not hold the start up')
+  t.same(await decorated({ partner: { verify: () => ({ sub: 'x' }) }, other: null }), ["fastify-jwt-session: the app's own @fastify/jwt (fastify.jwt.partner) verifies with this plugin's key: its request.jwtVerify() and verify() accept this plugin's tokens without the revocation store or the session checks (a logged-out or retired token passes there), and its sign() can mint tokens this plugin accepts; authenticate such routes with request.authenticate() or fastify.authenticate, and give @fastify/jwt a key of its own (or do not register it: this plugin then offers it, revocation-aware)"])
+})

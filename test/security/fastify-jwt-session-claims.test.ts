@@ -38,6 +38,26 @@ test('fastify.jwt.sign() refuses a payload carrying a session claim, naming it a
     t.throws(() => app.jwt.sign({ sub: 'u-alice', [claim]: 1 }, { expiresIn: 60 }), TypeError, `${claim}, with options`)
   }
   t.type(app.jwt.sign({ sub: 'u-alice', purpose: 'export' }), 'string', 'any other payload is signed')
+  t.throws(() => app.jwt.sign(null as unknown as object), /missing payload/, "a payload that is no object is left to @fastify/jwt's own checks")
+  t.throws(() => app.jwt.sign('a string' as unknown as object), { code: 'FAST_JWT_INVALID_TYPE' })
+  t.notOk('key' in (app.jwt.options.sign as object), 'the signing key is not shown in fastify.jwt.options')
+})
+
+test("with a callback, fastify.jwt.sign() hands the refusal to it, as @fastify/jwt's own errors", async (t) => {
+  const app = await buildApp(t)
+  const viaCallback = await new Promise<[Error | null, string | undefined]>((resolve) => {
+    app.jwt.sign(forgedBody(), (error, token) => { resolve([error, token]) })
+  })
+  t.type(viaCallback[0], TypeError)
+  t.equal(viaCallback[1], undefined)
+  const viaOptions = await new Promise<Error | null>((resolve) => {
+    app.jwt.sign(forgedBody(), { expiresIn: 60 }, (error) => { resolve(error) })
+  })
+  t.type(viaOptions, TypeError)
+  const signed = await new Promise<string | undefined>((resolve) => {
+    app.jwt.sign({ purpose: 'export' }, (_error: Error | null, token?: string) => { resolve(token) })
+  })
+  t.type(signed, 'string', 'a payload without them is signed')
 })
 
 test('reply.jwtSign() refuses it too, in both styles, and no token leaves', async (t) => {
