@@ -37,19 +37,29 @@ function isRefusal (error: unknown): boolean {
   return typeof status === 'number' && status >= 400 && status < 500
 }
 
+/**
+ * Where a request keeps the claims it was admitted with. `request.user` alone does not say a
+ * request is authenticated: @fastify/jwt (with its default `decoratorName`) or a host's own
+ * hook may have set it, even to claims this plugin checked for an earlier request (the
+ * verified-token cache hands the same frozen claims to every request with that token, after
+ * a logout too). So the mark is on the request, never on the claims: it dies with its request.
+ */
+const ADMITTED = Symbol('fastify-jwt-session.admitted')
+
+/** A request as the hooks see it: with the claims it was admitted with, once it is. */
+interface MarkedRequest { [ADMITTED]?: SessionClaims }
+
+/** Whether this request was admitted with the claims `request.user` holds now. */
+function isAdmitted (request: FastifyRequest): boolean {
+  const admitted = (request as MarkedRequest)[ADMITTED]
+  return admitted !== undefined && admitted === request.user
+}
+
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
 export function createAuthenticator (tokens: TokenService, revocations: Revocations, cookie?: CookieTransport): Authenticator {
-  /**
-   * The claims this authenticator admitted. `request.user` alone does not say a request is
-   * authenticated: @fastify/jwt (with its default `decoratorName`) or a host's own hook may
-   * have set it to claims this plugin never checked, and the hooks must not take those for
-   * a session. Weak: an entry goes with its claims object.
-   */
-  const admitted = new WeakSet<SessionClaims>()
-
-  /** Sets `request.user` to claims this authenticator checked. */
+  /** Sets `request.user` to claims this authenticator checked, for this request. */
   function setUser (request: FastifyRequest, claims: SessionClaims): SessionClaims {
-    admitted.add(claims)
+    (request as MarkedRequest)[ADMITTED] = claims
     request.user = claims
     return claims
   }
@@ -87,7 +97,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
    * once per hook, never per request; only an asynchronous store or key fetch costs a closure.
    */
   function whenAuthenticated (request: FastifyRequest, done: HookHandlerDoneFunction, next: Next): void {
-    if (admitted.has(request.user)) return next(request, done)
+    if (isAdmitted(request)) return next(request, done)
     let result: SessionClaims | Promise<SessionClaims>
     try {
       result = authenticate(request)
@@ -132,7 +142,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
   }
 
   function optionalHook (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    if (admitted.has(request.user)) return done()
+    if (isAdmitted(request)) return done()
     let result: SessionClaims | Promise<SessionClaims>
     try {
       result = authenticate(request)

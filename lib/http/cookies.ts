@@ -36,7 +36,10 @@ export interface CookieTransport {
   checkCsrf (request: FastifyRequest, claims: SessionClaims): void
   /** Sets the cookie to `token` until `exp` (seconds since the epoch). */
   set (reply: FastifyReply, token: string, exp: number): void
-  /** Asks the browser to drop the cookie. */
+  /**
+   * Asks the browser to drop the cookie, if the request carried it: a request without it (a
+   * cross-site POST, a client that sent only the header) gets no Set-Cookie for it.
+   */
   clear (reply: FastifyReply): void
 }
 
@@ -76,6 +79,9 @@ export function createCookieTransport ({ name, csrfHeader }: ResolvedCookie): Co
       ;(reply as unknown as CookieReply).setCookie(name, token, { ...ATTRIBUTES, maxAge })
     },
     clear (reply: FastifyReply): void {
+      // Only the browser that sent the cookie is told to drop it: an answer that clears a cookie
+      // the request did not carry is a Set-Cookie any page could trigger, for nothing to clear.
+      if ((reply.request as CookieRequest).cookies?.[name] === undefined) return
       (reply as unknown as CookieReply).clearCookie(name, ATTRIBUTES)
     }
   })
@@ -88,7 +94,7 @@ type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDone
  * The logout route's authentication in cookie mode: a cookie whose token is refused (401:
  * revoked, expired, invalid) is cleared in that same answer, or the browser would go on
  * sending a dead token. A 403 (no CSRF token) clears nothing, so that another site cannot log
- * a user out.
+ * a user out; nor does a 401 for a request that carried no cookie (`clear` sees to it).
  */
 export function clearingRefusedCookie (authenticate: Hook, transport: CookieTransport): Hook {
   return function authenticateLogout (request, reply, done) {
