@@ -48,11 +48,8 @@ const isKind = (kind: unknown): kind is Kind => kind === 's' || kind === 'u'
 /** Entries read per XRANGE. */
 const PAGE = 1000
 
-/** The number `n` of an entry id `0-<n>`, or undefined for an id the store does not write. */
-function entrySeq (id: string): number | undefined {
-  const match = /^0-(\d{1,15})$/.exec(id)
-  return match === null ? undefined : Number(match[1])
-}
+/** The number `n` of an entry id `0-<n>` (the reads ask for no other, see {@link BEYOND}). */
+const entrySeq = (id: string): number => Number(id.slice(2))
 
 /** A stamp the store writes: Redis' time in µs. */
 const STAMP = /^\d{1,17}$/
@@ -94,7 +91,7 @@ async function range (client: RedisClient, ...args: Array<string | number>): Pro
     throw error
   }
   // Every id is `0-<n>`: the range ends below `1-0`.
-  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: entrySeq(id) as number, ...parseFields(fields) }))
+  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: entrySeq(id), ...parseFields(fields) }))
 }
 
 /** The last entry of the log `key` (a log never written: {@link LOG_START}). */
