@@ -45,10 +45,18 @@ export async function duringBlip (admin: Redis, fill: (batch: ChainableCommander
   for (const [error] of await batch.exec() ?? []) if (error !== null) throw error
 }
 
-/** Whether the copy says `sid` has ended; false while it is distrusted (or answers from Redis). */
+/**
+ * Whether the copy says `sid` has ended; false while it is distrusted, answers from Redis, or
+ * waits for a read of the log a message asked for (a promise: asked again by the caller's poll).
+ */
 export function ended (source: RedisMirror | RedisStore, sid: string): boolean {
   try {
-    return (source.session(sid) as SessionRecord | undefined)?.ended === true
+    const answer = source.session(sid)
+    if (answer instanceof Promise) {
+      answer.catch(() => {})
+      return false
+    }
+    return (answer as SessionRecord | undefined)?.ended === true
   } catch {
     return false
   }

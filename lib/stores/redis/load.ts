@@ -5,7 +5,7 @@ import { masterNodes } from './nodes'
 /** What a Redis key holds: a session (`s`) or a user (`u`). */
 export type Kind = 's' | 'u'
 
-/** Receives one key's value while loading: its kind, its id (the key less its prefix, kind and tag), value and expiry (seconds). */
+/** Receives one key's value while loading: its kind, its id (the key less its prefix, kind and tag), value and expiry (seconds, this process' clock). */
 export type LoadedValue = (kind: Kind, id: string, value: string, expiresAt: number) => void
 
 /**
@@ -16,7 +16,7 @@ const SCAN_COUNT = 1000
 
 /**
  * One step of the load, inside Redis: a SCAN step, then every value and expiry it found, in
- * one reply `[cursor, sessions, users]`, each list flat `id, value, expiresAt, ...` with the
+ * one reply `[cursor, sessions, users]`, each list flat `id, value, PTTL, ...` with the
  * id already cut out of its key. One command a step instead of two a key: the client's cost
  * per command was most of a load's time. The id is answered as a string of its own, never
  * cut from the key in this process, where a slice would keep the whole key alive as long as
@@ -44,7 +44,7 @@ for _, key in ipairs(step[2]) do
       local out, n = found[kind], count[kind]
       out[n + 1] = string.sub(key, idAt)
       out[n + 2] = value
-      out[n + 3] = redis.call('EXPIRETIME', key)
+      out[n + 3] = redis.call('PTTL', key)
       count[kind] = n + 3
     end
   end
@@ -60,11 +60,16 @@ function globEscape (prefix: string): string {
   return prefix.replace(/[*?[\]\\]/g, (character) => `\\${character}`)
 }
 
-/** Answers each `id, value, expiresAt` triple of `found` to `loaded`; a key with no expiry (-1) is kept forever. */
+/**
+ * Answers each `id, value, PTTL` triple of `found` to `loaded`, the key's remaining lifetime
+ * added to this process' clock (Redis' may differ): read after Redis answered, so never
+ * shorter than the truth. A key with no expiry (-1) is kept forever.
+ */
 function answer (kind: Kind, found: Array<string | number>, loaded: LoadedValue): void {
+  const now = Date.now()
   for (let index = 0; index < found.length; index += 3) {
-    const expiresAt = found[index + 2] as number
-    loaded(kind, decodeId(found[index] as string), found[index + 1] as string, expiresAt > 0 ? expiresAt : Number.MAX_SAFE_INTEGER)
+    const left = found[index + 2] as number
+    loaded(kind, decodeId(found[index] as string), found[index + 1] as string, left >= 0 ? Math.ceil((now + left) / 1000) : Number.MAX_SAFE_INTEGER)
   }
 }
 

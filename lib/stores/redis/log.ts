@@ -19,11 +19,12 @@ export interface LogPosition {
 /** Before the first entry of a log. */
 const LOG_START: LogPosition = Object.freeze({ seq: 0, stamp: '' })
 
-/** One change, read from a log or heard on the channel. */
+/** One change, read from a log. */
 export interface LogChange {
   readonly kind: Kind
   readonly id: string
   readonly value: string
+  /** Seconds, this process' clock (see {@link parseFields}). */
   readonly expiresAt: number
 }
 
@@ -47,21 +48,26 @@ const isKind = (kind: unknown): kind is Kind => kind === 's' || kind === 'u'
 /** Entries read per XRANGE. */
 const PAGE = 1000
 
-/** The number `n` of an entry id `0-<n>`, or undefined for an id the store does not write. */
-function entrySeq (id: string): number | undefined {
-  const match = /^0-(\d{1,15})$/.exec(id)
-  return match === null ? undefined : Number(match[1])
-}
+/** The number `n` of an entry id `0-<n>` (the reads ask for no other, see {@link BEYOND}). */
+const entrySeq = (id: string): number => Number(id.slice(2))
 
-/** The change recorded by an entry's fields, or undefined when they are not the store's. */
+/** A stamp the store writes: Redis' time in µs. */
+const STAMP = /^\d{1,17}$/
+
+/**
+ * The change recorded by an entry's fields, or undefined when they are not the store's. Its
+ * expiry `e` and its stamp `t` are both of Redis' clock, which is not this process': `e - t`
+ * is how long the key had to live when it was written, and that much from now (the entry is
+ * read after it was written) is never shorter than the truth, whatever the clocks' offset.
+ */
 function parseFields (fields: unknown): { change: LogChange | undefined, stamp: string, previous: string } {
   const named = new Map<string, string>()
   if (Array.isArray(fields)) for (let index = 0; index + 1 < fields.length; index += 2) named.set(String(fields[index]), String(fields[index + 1]))
-  const [kind, id, value, expiresAt] = [named.get('k'), named.get('i'), named.get('v'), Number(named.get('e'))]
-  const change = isKind(kind) && id !== undefined && value !== undefined && Number.isSafeInteger(expiresAt)
-    ? { kind, id: decodeId(id), value, expiresAt }
+  const [kind, id, value, expiresAt, stamp = ''] = [named.get('k'), named.get('i'), named.get('v'), Number(named.get('e')), named.get('t')]
+  const change = isKind(kind) && id !== undefined && value !== undefined && Number.isSafeInteger(expiresAt) && STAMP.test(stamp)
+    ? { kind, id: decodeId(id), value, expiresAt: Math.ceil(Date.now() / 1000 + expiresAt - Number(stamp) / 1e6) }
     : undefined
-  return { change, stamp: named.get('t') ?? '', previous: named.get('p') ?? '' }
+  return { change, stamp, previous: named.get('p') ?? '' }
 }
 
 /**
@@ -85,7 +91,7 @@ async function range (client: RedisClient, ...args: Array<string | number>): Pro
     throw error
   }
   // Every id is `0-<n>`: the range ends below `1-0`.
-  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: entrySeq(id) as number, ...parseFields(fields) }))
+  return (reply as Array<[string, unknown]>).map(([id, fields]) => ({ seq: entrySeq(id), ...parseFields(fields) }))
 }
 
 /** The last entry of the log `key` (a log never written: {@link LOG_START}). */
@@ -124,27 +130,16 @@ export async function readSince (client: RedisClient, key: string, from: LogPosi
   return entries
 }
 
-/** A message the write scripts publish: the bucket and the entry it was written as. */
-export interface LogMessage {
-  readonly bucket: number
-  readonly entry: LogEntry & { readonly change: LogChange }
-}
+/** A message's bucket, as the write scripts publish it: `[<bucket>,` first (cjson writes no space). */
+const MESSAGE_BUCKET = /^\[(\d{1,2}),/
 
 /**
- * A message `[bucket, entry id, stamp, previous stamp, kind, id, value, expiresAt]` published
- * by RECORD, or undefined when it is not one (something else publishes on the channel).
+ * The bucket a message on the channel names, or undefined when it names none (something else
+ * publishes there): every log is to be read then. Nothing else of a message is believed (see
+ * the mirror), so nothing else is parsed: a large message costs no JSON parse.
  */
-export function parseMessage (message: string, buckets: number): LogMessage | undefined {
-  let value: unknown
-  try {
-    value = JSON.parse(message)
-  } catch {
-    return undefined
-  }
-  if (!Array.isArray(value) || value.length !== 8) return undefined
-  const [bucket, entryId, stamp, previous, kind, id, recorded, expiresAt] = value as unknown[]
-  const seq = typeof entryId === 'string' ? entrySeq(entryId) : undefined
-  if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= buckets || seq === undefined || typeof stamp !== 'string' || typeof previous !== 'string' ||
-    !isKind(kind) || typeof id !== 'string' || typeof recorded !== 'string' || !Number.isSafeInteger(expiresAt)) return undefined
-  return { bucket: bucket as number, entry: { seq, stamp, previous, change: { kind, id: decodeId(id), value: recorded, expiresAt: expiresAt as number } } }
+export function messageBucket (message: string, buckets: number): number | undefined {
+  const match = MESSAGE_BUCKET.exec(message)
+  const bucket = match === null ? NaN : Number(match[1])
+  return bucket < buckets ? bucket : undefined
 }

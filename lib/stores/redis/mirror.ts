@@ -1,18 +1,22 @@
 import type { RedisClient, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
-import { BUCKETS, storeKeys } from './keys'
+import { HeardBuckets } from './hints'
+import { BUCKETS, bucketOf, storeKeys } from './keys'
 import { loadKeys, type Kind } from './load'
-import { parseMessage, type LogChange, type LogMessage } from './log'
+import { messageBucket, type LogChange } from './log'
 import { LogPlaces } from './places'
 import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
 
 /** A copy of the sessions' state in Redis, kept in this process and current through pub/sub and the buckets' logs. */
 export interface RedisMirror {
-  /** The session's record; throws while the copy cannot be trusted. */
-  session (sid: string): SessionRecord | undefined
-  /** The user's cut-off; throws while the copy cannot be trusted. */
-  subject (sub: string): number | undefined
+  /**
+   * The session's record; throws while the copy cannot be trusted. A promise while a message
+   * heard for its bucket has not been followed by a read of the log yet.
+   */
+  session (sid: string): SessionRecord | undefined | Promise<SessionRecord | undefined>
+  /** The user's cut-off; throws while the copy cannot be trusted. A promise as for `session`. */
+  subject (sub: string): number | undefined | Promise<number | undefined>
   /**
    * Whether Redis' state is past `maxEntries`: the copy holds nothing then, and reads must go
    * to Redis (as in lookup mode) until a reload fits again.
@@ -54,11 +58,13 @@ const seconds = (): number => Math.floor(Date.now() / 1000)
  * missed, and applying a change twice, or an older one after a newer, changes nothing (an end
  * stays, a generation and a cut-off only grow).
  *
- * Each change heard on the channel carries its place in its bucket's log: the copy knows
- * where it stands in each log. When the subscription drops, the copy is distrusted (reads
- * throw, so requests get 503) until it is subscribed again and has read from each log what
- * it missed: milliseconds, not a full load. A message that skips a number, and a check of
- * the logs every `checkMs`, catch anything the subscription did not bring; when no check
+ * The logs are the only source of changes; a message on the channel is a hint to read its
+ * bucket's log now (see {@link HeardBuckets}), never believed itself: whoever may publish
+ * there could forge one. The copy knows where it stands in each log, moved on only by what
+ * it read. When the subscription drops, the copy is distrusted (reads throw, so requests get
+ * 503) until it is subscribed again and has read from each log what it missed: milliseconds,
+ * not a full load. A check of the logs every `checkMs` catches anything no message pointed
+ * to; when no check
  * succeeded for three of those, Redis is out of reach (perhaps without a word: no reset, a
  * subscription that hears nothing) and the copy is distrusted until it answers. A log that
  * cannot say what the copy missed (trimmed past its place, deleted, rewritten by a failover)
@@ -131,15 +137,23 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     markReady()
   }
 
-  /** A change heard on the channel: applied, and the copy's place in its log moved on when nothing was skipped. */
-  function heard ({ bucket, entry }: LogMessage): void {
-    const { kind, id, value, expiresAt } = entry.change
-    applyOrOverflow(kind, id, value, expiresAt)
-    // A gap: the copy may have missed a change; it answers 503 until it has read the log.
-    if (places.heard(bucket, entry) && inSync) void resync()
-  }
-
   const applyChange = (change: LogChange): void => { apply(change.kind, change.id, change.value, change.expiresAt) }
+
+  /**
+   * Reads one bucket's log, as a message asked: a log that cannot tell what the copy missed
+   * distrusts it and catches up (or loads); a copy too small gives way to Redis. Rejects when
+   * Redis could not be read (the lookups waiting for it fail, closed).
+   */
+  async function readBucket (bucket: number): Promise<void> {
+    const attempt = attempts
+    try {
+      if (!await places.readBucket(bucket, applyChange) && inSync && attempt === attempts) void resync()
+    } catch (error) {
+      if (!(error instanceof MemoryStoreFullError)) throw error
+      if (attempt === attempts) overflowed()
+    }
+  }
+  const heard = new HeardBuckets(readBucket)
 
   /** Subscribes, then catches up from the logs, or loads everything when they cannot tell; the copy is trusted once done. */
   async function resync (): Promise<void> {
@@ -149,7 +163,11 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     clearTimeout(retry)
     try {
       await subscription.subscribe()
-      if ((await places.catchUp(applyChange))?.length !== 0) await places.load(async () => { await loadKeys(client, prefix, apply, wanted) }, applyChange, wanted)
+      if ((await places.catchUp(applyChange))?.length !== 0) {
+        const unreadable = await places.load(async () => { await loadKeys(client, prefix, apply, wanted) }, applyChange, wanted)
+        // A log trimmed past, or rewritten, during the load: what changed meanwhile is unknown; load again.
+        if (unreadable.length > 0) throw new Error('a log changed past the mirror\'s place during the load')
+      }
       if (!wanted()) return
       inSync = true
       confirmedAt = Date.now()
@@ -188,12 +206,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   const checks = setInterval(tick, timings.checkMs).unref()
 
   const subscription = openSubscription(client, channel, {
-    message (message) {
-      const change = parseMessage(message, BUCKETS)
-      // Something else publishes on our channel: read the logs now rather than at the next check.
-      if (change === undefined) void check()
-      else heard(change)
-    },
+    // Only the bucket is read from a message; one that names none (something else publishes here) asks for every log.
+    message (message) { heard.hint(messageBucket(message, BUCKETS)) },
     ready: () => { void resync() },
     close: distrust
   })
@@ -218,15 +232,21 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     if (!inSync) throw new Error('the revocation mirror is not in sync with Redis')
   }
 
+  /**
+   * `answer()` from the copy, once every message heard for `id`'s bucket has been followed by a
+   * read of its log: at once when none is outstanding (a lookup answers from memory), else
+   * after that read, checking again that the copy is still trusted.
+   */
+  function current<T> (id: string, answer: () => T): T | Promise<T> {
+    trusted()
+    const pending = heard.settled(bucketOf(id))
+    if (pending === undefined) return answer()
+    return pending.then(() => { trusted(); return answer() })
+  }
+
   return {
-    session (sid) {
-      trusted()
-      return tables.session(sid)
-    },
-    subject (sub) {
-      trusted()
-      return tables.subject(sub)
-    },
+    session: (sid) => current(sid, () => tables.session(sid)),
+    subject: (sub) => current(sub, () => tables.subject(sub)),
     overflowing: () => overflow,
     apply: applyOrOverflow,
     ready: async () => await readiness,

@@ -21,21 +21,22 @@ export interface PreflightTarget {
   readonly wait: boolean
 }
 
-/** The oldest Redis the store runs on: 7.0 brought `EXPIRETIME` and `redis.acl_check_cmd`. */
+/** The oldest Redis the store runs on: 7.0 brought `redis.acl_check_cmd` and `XADD`'s `0-*` ids. */
 const MIN_VERSION: readonly [number, number] = [7, 0]
 
 /**
  * Commands the store's scripts and reads run on its keys (each key of {@link PreflightTarget}),
  * with the arguments that follow the key: the ACL reads every argument of MGET as a key. A
  * script's calls are weighed by the ACL one by one, as if sent alone: the mirror's load
- * script needs GET and EXPIRETIME here, and SCAN in {@link OTHER_COMMANDS}.
+ * script needs GET and PTTL here, and SCAN in {@link OTHER_COMMANDS}. Every lifetime is
+ * relative (PTTL, SET's PX, PEXPIRE): Redis' clock is not the app's.
  */
 export const KEY_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
-  ['GET'], ['SET', '0'], ['MGET'], ['EXPIRETIME'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL']
+  ['GET'], ['SET', '0'], ['MGET'], ['INCR'], ['DECR'], ['PEXPIRE', '0'], ['PTTL']
 ]
 /** Commands the scripts and the mirror run on the logs, with the arguments that follow the key. */
 export const LOG_COMMANDS: ReadonlyArray<readonly [string, ...string[]]> = [
-  ['XADD', 'MAXLEN', '~', '1', '0-*', 'k', 's'], ['XRANGE', '-', '+'], ['XREVRANGE', '+', '-'], ['EXPIRETIME'], ['EXPIREAT', '0']
+  ['XADD', 'MAXLEN', '~', '1', '0-*', 'k', 's'], ['XRANGE', '-', '+'], ['XREVRANGE', '+', '-'], ['PTTL'], ['PEXPIRE', '0']
 ]
 /** Keyless commands the store runs: the scripts' clock and the mirror's load (SCAN, inside its script). */
 export const OTHER_COMMANDS = ['TIME', 'SCAN'] as const

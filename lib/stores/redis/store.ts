@@ -11,6 +11,12 @@ import { startPreflight } from './preflight-gate'
 import { revocationWriter } from './replication'
 
 /**
+ * The lifetime Redis gives a key that must last until `expiresAt` (seconds, the app's clock):
+ * relative, since Redis' clock may run ahead of the app's; at least 1 s (Redis refuses 0).
+ */
+const ttlUntil = (expiresAt: number): number => Math.max(1, Math.ceil(expiresAt - Date.now() / 1000))
+
+/**
  * A revocation store in Redis, for many instances and for the services downstream: one key
  * per session renewed or ended (`<prefix>s:{<bucket>}<sid>`), one per user logged out
  * everywhere (`<prefix>u:{<bucket>}<sub>`), each written by one atomic script that also
@@ -80,17 +86,17 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
       ? lookupSubject
       : (sub) => { gate.assert(); return mirror.overflowing() ? lookupSubject(sub) : mirror.subject(sub) },
     async renew (sid, generation, at, expiresAt) {
-      const value = await write(RENEW_SCRIPT, keys.session(sid), sid, generation, String(at), expiresAt)
+      const value = await write(RENEW_SCRIPT, keys.session(sid), sid, generation, String(at), ttlUntil(expiresAt))
       // This process sees its own writes at once, not when the echo arrives.
       mirror?.apply('s', sid, value, expiresAt)
       return parseSession(value)
     },
     async end (sid, expiresAt) {
-      await write(END_SCRIPT, keys.session(sid), sid, expiresAt, ENDED_VALUE)
+      await write(END_SCRIPT, keys.session(sid), sid, ttlUntil(expiresAt), ENDED_VALUE)
       mirror?.apply('s', sid, ENDED_VALUE, expiresAt)
     },
     async endSubject (sub, cutoff, expiresAt) {
-      const value = await write(END_SUBJECT_SCRIPT, keys.subject(sub), sub, String(cutoff), expiresAt)
+      const value = await write(END_SUBJECT_SCRIPT, keys.subject(sub), sub, String(cutoff), ttlUntil(expiresAt))
       mirror?.apply('u', sub, value, expiresAt)
     },
     attempts: redisAttempts(client, prefix),
