@@ -1,0 +1,71 @@
+import { test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { memoryStore } from '../../lib/index'
+import { bearer, buildApp, decodePayload, fakeClock, login } from '../helpers'
+
+// Two instances share one store; the process has one clock, so each instance's skew is
+// simulated by moving the clock to that instance's reading before it answers.
+
+/** Two apps on one memory store: `ahead` (its clock 3 s ahead of real time) and `behind` (right). */
+async function twoInstances (t: Parameters<typeof buildApp>[0]): Promise<{ ahead: FastifyInstance, right: FastifyInstance }> {
+  const store = memoryStore()
+  return { ahead: await buildApp(t, { revocationStore: store }), right: await buildApp(t, { revocationStore: store }) }
+}
+
+const logoutAll = async (app: FastifyInstance, token: string): Promise<number> =>
+  (await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token), payload: { all: true } })).statusCode
+const me = async (app: FastifyInstance, token: string): Promise<number> => (await app.inject({ url: '/me', headers: bearer(token) })).statusCode
+
+test('a session that logged in on an instance 3 s ahead, 1 s before a logout-all on another, is refused', async (t) => {
+  const clock = fakeClock(t)
+  const real = Date.now()
+  const { ahead, right } = await twoInstances(t)
+  const other = await login(right)
+  // Real time T - 1 s, on the instance 3 s ahead: its clock reads T + 2 s.
+  clock.setSystemTime(real - 1_000 + 3_000)
+  const skewed = await login(ahead)
+  // Real time T, on the instance whose clock is right.
+  clock.setSystemTime(real)
+  t.equal(await logoutAll(right, other), 204)
+  t.equal(await me(right, skewed), 401, 'the session of the skewed login is refused')
+  clock.setSystemTime(real + 3_000)
+  t.equal(await me(ahead, skewed), 401, 'on either instance')
+  // A login right after the logout-all, on either instance, gets a working token.
+  clock.setSystemTime(real)
+  const fresh = await login(right)
+  t.equal(await me(right, fresh), 200, 'a login right after the logout-all works')
+  t.equal(decodePayload(fresh).auth_time, Math.floor(real / 1000), 'its auth_time is the real login second')
+  clock.setSystemTime(real + 3_000)
+  t.equal(await me(ahead, fresh), 200, 'and is accepted by the other instance')
+  const freshAhead = await login(ahead)
+  t.equal(await me(ahead, freshAhead), 200, 'a login right after it on the instance ahead works too')
+  clock.setSystemTime(real)
+  t.equal(await me(right, freshAhead), 200)
+})
+
+test('a logout-all, a login bumped past its cut-off, then a second logout-all within the bound: the login is refused', async (t) => {
+  const clock = fakeClock(t)
+  const real = Date.now()
+  const { ahead, right } = await twoInstances(t)
+  const first = await login(right)
+  // The first logout-all is answered by the instance 3 s ahead.
+  clock.setSystemTime(real + 3_000)
+  t.equal(await logoutAll(ahead, first), 204)
+  // Real time T + 0.2 s: a login on the instance whose clock is right.
+  clock.setSystemTime(real + 200)
+  const bumped = await login(right)
+  t.equal(await me(right, bumped), 200, 'the login right after the first logout-all works')
+  // Real time T + 0.5 s: the second logout-all, on the instance whose clock is right, by
+  // another session; then by the host's own call.
+  clock.setSystemTime(real + 500)
+  const asking = await login(right)
+  t.equal(await logoutAll(right, asking), 204)
+  t.equal(await me(right, bumped), 401, 'the bumped login is refused by the second logout-all')
+  t.equal(await me(right, asking), 401, 'and so is the session that asked')
+  const again = await login(right)
+  t.equal(await me(right, again), 200)
+  await right.jwtAuth.revokeSubject('u-alice')
+  t.equal(await me(right, again), 401, 'revokeSubject refuses a login bumped past the cut-off before it')
+  const signed = right.jwtAuth.sign({ sub: 'u-alice' })
+  t.equal(await me(right, signed), 200, 'jwtAuth.sign right after a logout-all gives a working token')
+})
