@@ -6,6 +6,14 @@
  * lowest layer that reads it (a login signs with it); the sessions layer reads it too.
  */
 
+/**
+ * How far (µs) instances' clocks may disagree, either way, without a logout of every session
+ * missing one: a logout-all's cut-off lies this far ahead of the clock that records it, and a
+ * login stamps itself after any cut-off it has seen, so a session that logged in before the
+ * logout-all was received is refused even if its instance's clock read up to this much later.
+ */
+export const CLOCK_SKEW = 5_000_000
+
 /** A wall clock stepped back further than this (µs) is followed rather than outrun. */
 const MAX_STEP_BACK = 1_000_000
 

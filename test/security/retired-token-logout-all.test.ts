@@ -10,7 +10,7 @@ test('a token retired past the grace cannot log out every session of the user', 
   clock.tick(11_000)
   const response = await app.inject({ method: 'POST', url: '/@logout', headers: bearer(retired), payload: { all: true } })
   t.equal(response.statusCode, 401)
-  t.equal(response.headers['content-type']?.startsWith('application/json') === true ? response.json().code : undefined, 'FST_JWT_SESSION_REVOKED_TOKEN')
+  t.equal(String(response.headers['content-type']).startsWith('application/json') ? response.json().code : undefined, 'FST_JWT_SESSION_REVOKED_TOKEN')
   t.equal((await app.inject({ url: '/me', headers: bearer(current) })).statusCode, 200, 'the session\'s current token still works')
   t.equal((await app.inject({ url: '/me', headers: bearer(otherDevice) })).statusCode, 200, 'and so does the user\'s other session')
   // Ending its own session stays allowed: the thief's copy must not keep the session renewable.
@@ -24,11 +24,12 @@ test('a token retired within the grace, or two generations back, is judged as on
   const app = await buildApp(t, { renewGrace: 10 })
   const first = await login(app)
   const second = (await renew(app, first)).json().token as string
-  clock.tick(1_000)
-  await renew(app, second)
+  // A session's newest token is renewed at most once a second.
+  clock.tick(1_001)
+  t.equal((await renew(app, second)).statusCode, 200)
   const response = await app.inject({ method: 'POST', url: '/@logout', headers: bearer(first), payload: { all: true } })
   t.equal(response.statusCode, 401, 'two generations back: refused at once')
-  t.equal(response.headers['content-type']?.startsWith('application/json') === true ? response.json().code : undefined, 'FST_JWT_SESSION_REVOKED_TOKEN')
+  t.equal(String(response.headers['content-type']).startsWith('application/json') ? response.json().code : undefined, 'FST_JWT_SESSION_REVOKED_TOKEN')
   const otherDevice = await login(app)
   t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(second), payload: { all: true } })).statusCode, 204, 'within the grace: allowed')
   t.equal((await app.inject({ url: '/me', headers: bearer(otherDevice) })).statusCode, 401)
