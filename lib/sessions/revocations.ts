@@ -33,7 +33,7 @@ export interface Revocations {
   checkCurrent (claims: SessionClaims): Promise<void>
   /**
    * The cut-off (µs) a new login of `sub` must lie after: the user's, from the store (failing
-   * closed, synchronous when the store is), or one this process recorded; undefined for none.
+   * closed, synchronous when the store is), or one this process recorded; 0 or undefined for none.
    */
   loginCutoff (sub: unknown): number | undefined | Promise<number | undefined>
   /**
@@ -111,10 +111,9 @@ export function createRevocations (options: ResolvedOptions): Revocations {
     recent.set(sub, cutoff)
   }
 
-  /** The later of the store's cut-off for `sub` and the one this process recorded. */
-  function later (sub: string, stored: number | undefined): number | undefined {
-    const own = recent.get(sub)
-    return own === undefined || (stored !== undefined && stored >= own) ? stored : own
+  /** The later of the store's cut-off for `sub` and the one this process recorded; 0 for none. */
+  function later (sub: string, stored: number | undefined): number {
+    return Math.max(stored ?? 0, recent.get(sub) ?? 0)
   }
 
   /**
@@ -164,7 +163,7 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       if (!isThenable(stored)) return later(sub, subjectCutoff(stored))
       // Nobody waits for it: its failure or its late answer must not become an unhandled rejection.
       stored.then(ignore, ignore)
-      return later(sub, undefined)
+      return recent.get(sub)
     },
     async renew (claims: SessionClaims): Promise<RenewalOutcome> {
       const at = microClock()

@@ -1,7 +1,9 @@
 import { test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { memoryStore } from '../../lib/index'
+import { StoreUnavailableError, memoryStore, redisStore } from '../../lib/index'
+import { CLOCK_SKEW } from '../../lib/jwt/clock'
 import { bearer, buildApp, decodePayload, fakeClock, login } from '../helpers'
+import { RedisServer, connected } from '../redis-server'
 
 // Two instances share one store; the process has one clock, so each instance's skew is
 // simulated by moving the clock to that instance's reading before it answers.
@@ -68,4 +70,48 @@ test('a logout-all, a login bumped past its cut-off, then a second logout-all wi
   t.equal(await me(right, again), 401, 'revokeSubject refuses a login bumped past the cut-off before it')
   const signed = right.jwtAuth.sign({ sub: 'u-alice' })
   t.equal(await me(right, signed), 200, 'jwtAuth.sign right after a logout-all gives a working token')
+})
+
+test('the bound holds for a clock behind as for one ahead: a logout-all there covers a login stamped by a clock ahead of it', async (t) => {
+  const clock = fakeClock(t)
+  const real = Date.now()
+  const { ahead, right } = await twoInstances(t)
+  // The login on the instance whose clock is right, the logout-all 0.1 s later on one whose
+  // clock lags by 4 s: the login's stamp lies ahead of the lagging clock, not of its cut-off.
+  const session = await login(right)
+  const lag = CLOCK_SKEW / 1000 - 1_000
+  clock.setSystemTime(real + 100 - lag)
+  t.equal(await logoutAll(ahead, await login(ahead)), 204)
+  clock.setSystemTime(real + 200)
+  t.equal(await me(right, session), 401)
+})
+
+test('jwtAuth.sign reads the cut-off as a login does: it fails closed when the store fails at once', async (t) => {
+  const inner = memoryStore()
+  const app = await buildApp(t, { revocationStore: { ...inner, session: (sid) => inner.session(sid), renew: inner.renew, end: inner.end, endSubject: inner.endSubject, subject: () => { throw new Error('down') } } })
+  t.throws(() => app.jwtAuth.sign({ sub: 'u-alice' }), StoreUnavailableError)
+  const response = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })
+  t.equal(response.statusCode, 503, 'and so does a login')
+  t.equal(response.json().code, 'FST_JWT_SESSION_STORE_UNAVAILABLE')
+})
+
+test('with a store that answers later (Redis, lookup mode), jwtAuth.sign right after revokeSubject gives a working token', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  await connected(client)
+  const store = redisStore({ client, mode: 'lookup' })
+  t.teardown(async () => await store.close())
+  const app = await buildApp(t, { revocationStore: store })
+  const clock = fakeClock(t)
+  const before = await login(app)
+  await app.jwtAuth.revokeSubject('u-alice')
+  await app.jwtAuth.revokeSubject('u-bob')
+  t.equal(await me(app, before), 401)
+  const signed = app.jwtAuth.sign({ sub: 'u-alice' })
+  t.equal(await me(app, signed), 200, 'the cut-off this instance recorded is known without waiting for the store')
+  t.equal(await me(app, await login(app)), 200, 'a login waits for the store')
+  // Once the clock has passed them, the cut-offs this instance remembers are forgotten.
+  clock.tick(CLOCK_SKEW / 1000 + 1_000)
+  await app.jwtAuth.revokeSubject('u-carol')
+  t.equal(await me(app, app.jwtAuth.sign({ sub: 'u-alice' })), 200)
 })
