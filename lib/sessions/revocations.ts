@@ -37,8 +37,8 @@ export interface Revocations {
    */
   loginCutoff (sub: unknown): number | undefined | Promise<number | undefined>
   /**
-   * As `loginCutoff`, at once, for `jwtAuth.sign()`: a store that answers with a promise cannot
-   * be waited for, and only the cut-offs this process recorded are known.
+   * As `loginCutoff`, at once, for `jwtAuth.sign()`: when the store answers with a promise
+   * (which cannot be waited for) or fails, only the cut-offs this process recorded are known.
    */
   loginCutoffNow (sub: unknown): number | undefined
   /** Records the renewal of `claims` at the store and says what came of it. */
@@ -159,10 +159,16 @@ export function createRevocations (options: ResolvedOptions): Revocations {
     },
     loginCutoffNow (sub: unknown) {
       if (typeof sub !== 'string') return undefined
-      const stored = callStoreNow(() => store.subject(sub), storeTimeout)
-      if (!isThenable(stored)) return later(sub, subjectCutoff(stored))
-      // Nobody waits for it: its failure or its late answer must not become an unhandled rejection.
-      stored.then(ignore, ignore)
+      try {
+        const stored = store.subject(sub)
+        if (!isThenable(stored)) return later(sub, subjectCutoff(stored))
+        // Nobody waits for it: its failure or its late answer must not become an unhandled rejection.
+        stored.then(ignore, ignore)
+      } catch {
+        // Signed all the same: a token stamped before a cut-off it could not read is refused
+        // (the user signs in again), never let through; and an outage must not stop the host
+        // signing, which it may do while the store is away.
+      }
       return recent.get(sub)
     },
     async renew (claims: SessionClaims): Promise<RenewalOutcome> {
