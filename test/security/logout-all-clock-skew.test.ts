@@ -37,6 +37,7 @@ test('a session that logged in on an instance 3 s ahead, 1 s before a logout-all
   const fresh = await login(right)
   t.equal(await me(right, fresh), 200, 'a login right after the logout-all works')
   t.equal(decodePayload(fresh).auth_time, Math.floor(real / 1000), 'its auth_time is the real login second')
+  t.ok(decodePayload(fresh).auth_us >= (Math.floor(real / 1000) + 5) * 1_000_000, 'its auth_us lies past the cut-off, seconds later')
   clock.setSystemTime(real + 3_000)
   t.equal(await me(ahead, fresh), 200, 'and is accepted by the other instance')
   const freshAhead = await login(ahead)
