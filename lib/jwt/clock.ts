@@ -14,6 +14,14 @@
  */
 export const CLOCK_SKEW = 5_000_000
 
+/**
+ * How far (µs) past its login clock a login's `auth_us` may be stamped: a cut-off recorded by
+ * a clock up to {@link CLOCK_SKEW} ahead, itself {@link CLOCK_SKEW} ahead of that clock. A
+ * cut-off further ahead is no clock's within the bound (a value the store did not write, one
+ * that refuses every token): a login is not stamped past it, and stays refused.
+ */
+export const MAX_STAMP_AHEAD = 2 * CLOCK_SKEW
+
 /** A wall clock stepped back further than this (µs) is followed rather than outrun. */
 const MAX_STEP_BACK = 1_000_000
 

@@ -2,7 +2,7 @@ import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims, SessionUser } from '../types'
 import { assertSessionUser, randomId } from './claims'
-import { microClock } from './clock'
+import { MAX_STAMP_AHEAD, microClock } from './clock'
 import type { Keyring } from './keyring'
 import { MAX_TOKEN_LENGTH, validClaims, type Verifier } from './validity'
 import { createVerifiedCache, type CacheEntry } from './verified-cache'
@@ -73,7 +73,7 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
     assertSessionUser(user)
     // A login takes its time from the login clock, whose microseconds order it against a logout-all.
     const now = session === undefined ? microClock() : 0
-    const authUs = session?.auth_us ?? (cutoff !== undefined && cutoff >= now ? cutoff + 1 : now)
+    const authUs = session?.auth_us ?? (cutoff !== undefined && cutoff >= now && cutoff < now + MAX_STAMP_AHEAD ? cutoff + 1 : now)
     const authTime = session?.auth_time ?? Math.floor(now / 1_000_000)
     const iat = Math.max(Math.floor(Date.now() / 1000), authTime)
     const claims = {

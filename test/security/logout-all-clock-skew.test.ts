@@ -2,7 +2,7 @@ import { test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { memoryStore, redisStore } from '../../lib/index'
 import { CLOCK_SKEW } from '../../lib/jwt/clock'
-import { bearer, buildApp, decodePayload, fakeClock, login } from '../helpers'
+import { bearer, buildApp, decodePayload, fakeClock, forge, login, validClaims } from '../helpers'
 import { RedisServer, connected } from '../redis-server'
 
 // Two instances share one store; the process has one clock, so each instance's skew is
@@ -123,4 +123,19 @@ test('with a store that answers later (Redis, lookup mode), jwtAuth.sign right a
   clock.tick(CLOCK_SKEW / 1000 + 1_000)
   await app.jwtAuth.revokeSubject('u-carol')
   t.equal(await me(app, app.jwtAuth.sign({ sub: 'u-alice' })), 200)
+})
+
+test('a login is stamped past a cut-off no clock within the bound could record only up to the bound: it stays refused', async (t) => {
+  fakeClock(t)
+  const store = memoryStore()
+  const app = await buildApp(t, { revocationStore: store })
+  const now = Date.now() * 1000
+  store.endSubject('u-alice', now + 2 * CLOCK_SKEW + 1_000_000, Math.floor(Date.now() / 1000) + 600)
+  const token = await login(app)
+  t.ok(decodePayload(token).auth_us < now + 2 * CLOCK_SKEW, 'not stamped past it')
+  t.equal(await me(app, token), 401)
+  // A token stamped up to the bound past its auth_time second is valid; one further is not.
+  const second = Math.floor(Date.now() / 1000)
+  t.equal(await me(app, forge({ alg: 'HS256', typ: 'JWT' }, validClaims({ sub: 'u-bob', auth_us: (second + 1) * 1_000_000 + 2 * CLOCK_SKEW - 1 }))), 200)
+  t.equal(await me(app, forge({ alg: 'HS256', typ: 'JWT' }, validClaims({ sub: 'u-bob', auth_us: (second + 1) * 1_000_000 + 2 * CLOCK_SKEW }))), 401)
 })
