@@ -583,6 +583,8 @@ declare namespace fastifyJwtSession {
   export const CsrfError: FastifyErrorConstructor
   /** 429 `FST_JWT_SESSION_TOO_MANY_ATTEMPTS`: too many failed logins; with `Retry-After`. */
   export const TooManyAttemptsError: FastifyErrorConstructor
+  /** 429 `FST_JWT_SESSION_RENEWED_TOO_SOON`: a session's newest token renewed less than a second after the last renewal; `Retry-After: 1`. */
+  export const RenewTooSoonError: FastifyErrorConstructor
 }
 
 /**

@@ -92,6 +92,14 @@ export const CsrfError = defineError(
 export const TooManyAttemptsError = defineError(
   'FST_JWT_SESSION_TOO_MANY_ATTEMPTS', 'Too many failed login attempts; try again later', 429, {})
 
+/**
+ * 429: a renewal of a session's newest token came less than a second after that generation
+ * was reached; a session's generation moves at most once a second. `Retry-After: 1`.
+ */
+export const RenewTooSoonError = defineError(
+  'FST_JWT_SESSION_RENEWED_TOO_SOON', 'The session was renewed less than a second ago; try again shortly', 429,
+  Object.freeze({ 'retry-after': '1' }))
+
 /** A 429 that says how long to wait, in whole seconds, at least one. */
 export function tooManyAttempts (retryAfterMs: number): Error {
   return Object.assign(new TooManyAttemptsError(), {

@@ -26,6 +26,7 @@ export const LogoutUnsupportedError = errors.LogoutUnsupportedError
 export const StoreUnavailableError = errors.StoreUnavailableError
 export const KeysUnavailableError = errors.KeysUnavailableError
 export const TooManyAttemptsError = errors.TooManyAttemptsError
+export const RenewTooSoonError = errors.RenewTooSoonError
 export const CsrfError = errors.CsrfError
 
 export type * from './types'

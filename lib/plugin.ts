@@ -46,7 +46,8 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorate('requireRoles', authenticator.requireRoles as (...roles: string[]) => AuthHook)
   fastify.decorate('authenticateOptional', authenticator.optionalHook as AuthHook)
   const api: JwtAuthApi = {
-    sign: (user: SessionUser) => tokens.sign(user).token,
+    // Stamped after the user's logout-all cut-off: a token signed right after revokeSubject works.
+    sign: (user: SessionUser) => tokens.sign(user, undefined, revocations.loginCutoffNow((user as { sub?: unknown } | null)?.sub)).token,
     async verify (token: string) {
       const verified = await tokens.verify(token)
       await revocations.check(verified)

@@ -51,9 +51,14 @@ export async function renew (app: FastifyInstance, token: string): Promise<Light
   return await app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(token) })
 }
 
-/** Renews `token` `times` times in a row, each time the token just issued; throws at a renewal that is not 200. */
-export async function renewChain (app: FastifyInstance, token: string, times: number): Promise<string> {
+/**
+ * Renews `token` `times` times in a row, each time the token just issued; throws at a renewal
+ * that is not 200. A session's newest token is renewed at most once a second: `clock` (from
+ * {@link fakeClock}) is moved on by a second before each renewal.
+ */
+export async function renewChain (app: FastifyInstance, token: string, times: number, clock?: { tick (ms: number): unknown }): Promise<string> {
   for (let index = 0; index < times; index++) {
+    clock?.tick(1_001)
     const response = await renew(app, token)
     if (response.statusCode !== 200) throw new Error(`renewal ${index}: ${response.statusCode} ${response.body}`)
     token = response.json().token

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
-import jwtAuth, { type SessionUser } from '../lib/index'
+import jwtAuth, { memoryStore, type SessionUser } from '../lib/index'
 import { SECRET, USERS, bearer, buildApp, decodeHeader, decodePayload, login, verifyCredentials } from './helpers'
 
 test('login answers a token carrying every documented claim', async (t) => {
@@ -143,4 +143,16 @@ test('a verifier answering a malformed user gives a plain 500', async (t) => {
 test('every user of the helpers logs in', async (t) => {
   const app = await buildApp(t)
   for (const name of Object.keys(USERS)) t.equal(decodePayload(await login(app, name)).sub, USERS[name]?.[1].sub)
+})
+
+test('with a store, a verifier answering a user with no string sub is still a plain 500, never a store call', async (t) => {
+  const store = memoryStore()
+  const asked: unknown[] = []
+  const app = await buildApp(t, {
+    revocationStore: { ...store, session: (sid) => store.session(sid), subject: (sub) => { asked.push(sub); return store.subject(sub) }, renew: store.renew, end: store.end, endSubject: store.endSubject },
+    verifyCredentials: async () => ({ sub: 42 }) as unknown as SessionUser
+  })
+  t.equal((await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })).statusCode, 500)
+  t.throws(() => app.jwtAuth.sign({ sub: 42 } as unknown as SessionUser), TypeError)
+  t.same(asked, [], 'the store was not asked about a sub that is no string')
 })

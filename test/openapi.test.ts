@@ -37,7 +37,7 @@ test('the OpenAPI document lists every route, its body, every response, and the 
   t.same(Object.keys(login.responses['200'].content['application/json'].schema.properties), ['token'])
 
   const renew = document.paths['/@login-renew']?.post
-  t.same(Object.keys(renew.responses).sort(), ['200', '400', '401', '500', '503'])
+  t.same(Object.keys(renew.responses).sort(), ['200', '400', '401', '429', '500', '503'])
 
   const logout = document.paths['/@logout']?.post
   t.same(Object.keys(logout.requestBody.content['application/json'].schema.properties), ['all'])

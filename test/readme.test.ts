@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'tap'
+import { CLOCK_SKEW } from '../lib/jwt/clock'
 import { DEFAULTS, PLUGIN_OPTIONS } from '../lib/options/defaults'
 
 // The README's options table is what users read; the option lists and defaults in
@@ -51,4 +52,8 @@ test('the README gives the default route paths, the cookie names and the throttl
   const { perLogin, perAddress } = DEFAULTS.loginThrottle
   const throttleRow = rows.find((cells) => namesIn(cells[0] as string).includes('loginThrottle'))
   t.ok(throttleRow?.[2]?.includes(`${perLogin.max} failures per login name, ${perAddress.max} per address, per ${perLogin.window.replace('m', '')} minutes`), 'the throttle row gives the default limits')
+})
+
+test('the README states the bound on clock skew the plugin uses', async (t) => {
+  t.ok(readme.includes(`**Clocks.** Instances' clocks may disagree by up to ${CLOCK_SKEW / 1_000_000} seconds (\`CLOCK_SKEW\`)`))
 })

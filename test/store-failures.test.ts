@@ -2,7 +2,15 @@ import { test } from 'tap'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import jwtAuth, { memoryStore, type RevocationStore } from '../lib/index'
-import { SECRET, bearer, buildApp, login, verifyCredentials } from './helpers'
+import { SECRET, bearer, buildApp, issue, login, verifyCredentials } from './helpers'
+
+/**
+ * A token signed with the test secret by an app without a store: a login through an app whose
+ * store fails is refused (503), since it reads the user's logout-all cut-off.
+ */
+async function signedElsewhere (t: Parameters<typeof buildApp>[0]): Promise<string> {
+  return await issue(await buildApp(t, { revocationStore: undefined }))
+}
 
 /** A store whose every call fails in the given way: fake on purpose, to reach each failure branch. */
 function failingStore (fail: () => unknown): RevocationStore {
@@ -52,7 +60,10 @@ for (const [name, fail] of failures) {
     t.teardown(() => app.close())
     await app.register(jwtAuth, { secret: SECRET, verifyCredentials, revocationStore: failingStore(fail), storeTimeout: 50 })
     app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
-    const token = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } }).then((r) => r.json().token)
+    const refused = await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })
+    t.equal(refused.statusCode, 503, 'a login fails closed: it cannot learn the user\'s logout-all cut-off')
+    t.equal(refused.json().code, 'FST_JWT_SESSION_STORE_UNAVAILABLE')
+    const token = await signedElsewhere(t)
     for (const request of [
       { url: '/me' },
       { method: 'POST' as const, url: '/@login-renew' },
@@ -101,7 +112,8 @@ test('a store whose renew() answers nothing, or does not advance the session, fa
 test('a store whose subject() answers no number fails requests closed with 503', async (t) => {
   for (const cutoff of ['1', NaN, {}]) {
     const app = await buildApp(t, { revocationStore: memoryStoreWith({ subject: () => cutoff as never }) })
-    t.equal((await app.inject({ url: '/me', headers: bearer(await login(app)) })).statusCode, 503, String(cutoff))
+    t.equal((await app.inject({ method: 'POST', url: '/@login', payload: { login: 'alice', password: 'wonderland' } })).statusCode, 503, `login: ${String(cutoff)}`)
+    t.equal((await app.inject({ url: '/me', headers: bearer(await signedElsewhere(t)) })).statusCode, 503, String(cutoff))
   }
 })
 
@@ -112,7 +124,7 @@ test('a store whose subject() throws while session() is pending fails with 503, 
       subject: () => { throw new Error('down') }
     })
   })
-  const token = await login(app)
+  const token = await signedElsewhere(t)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503)
   await new Promise((resolve) => setTimeout(resolve, 10))
 })

@@ -82,7 +82,8 @@ test('claims of the wrong type are refused', async (t) => {
     ['auth_us as a string', { auth_us: String(now * 1_000_000) }],
     ['a negative auth_us', { auth_us: -1 }],
     ['an auth_us of another second than auth_time', { auth_us: (now - 1) * 1_000_000 }],
-    ['an auth_us in milliseconds', { auth_us: now * 1000 }]
+    ['an auth_us in milliseconds', { auth_us: now * 1000 }],
+    ['an auth_us further past auth_time than a cut-off can raise it', { auth_us: (now + 11) * 1_000_000 }]
   ]
   for (const [name, overrides] of cases) t.same(await probe(app, forge(HEADER, validClaims(overrides))), INVALID, name)
   const noRoles = validClaims()

@@ -6,6 +6,22 @@
  * lowest layer that reads it (a login signs with it); the sessions layer reads it too.
  */
 
+/**
+ * How far (µs) instances' clocks may disagree, either way, without a logout of every session
+ * missing one: a logout-all's cut-off lies this far ahead of the clock that records it, and a
+ * login stamps itself after any cut-off it has seen, so a session that logged in before the
+ * logout-all was received is refused even if its instance's clock read up to this much later.
+ */
+export const CLOCK_SKEW = 5_000_000
+
+/**
+ * How far (µs) past its login clock a login's `auth_us` may be stamped: a cut-off recorded by
+ * a clock up to {@link CLOCK_SKEW} ahead, itself {@link CLOCK_SKEW} ahead of that clock. A
+ * cut-off further ahead is no clock's within the bound (a value the store did not write, one
+ * that refuses every token): a login is not stamped past it, and stays refused.
+ */
+export const MAX_STAMP_AHEAD = 2 * CLOCK_SKEW
+
 /** A wall clock stepped back further than this (µs) is followed rather than outrun. */
 const MAX_STEP_BACK = 1_000_000
 

@@ -2,7 +2,7 @@ import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims, SessionUser } from '../types'
 import { assertSessionUser, randomId } from './claims'
-import { microClock } from './clock'
+import { MAX_STAMP_AHEAD, microClock } from './clock'
 import type { Keyring } from './keyring'
 import { MAX_TOKEN_LENGTH, validClaims, type Verifier } from './validity'
 import { createVerifiedCache, type CacheEntry } from './verified-cache'
@@ -37,8 +37,12 @@ export interface VerifiedToken {
 
 /** Signs and verifies the plugin's tokens. */
 export interface TokenService {
-  /** Signs a token for `user`; a new session starts unless `session` continues one. */
-  sign (user: SessionUser, session?: Session): IssuedToken
+  /**
+   * Signs a token for `user`; a new session starts unless `session` continues one. A new
+   * session's `auth_us` lies after `cutoff` (µs: the user's logout-all cut-off, when known), so
+   * that no cut-off the login has seen covers it; its `auth_time` stays the real login second.
+   */
+  sign (user: SessionUser, session?: Session, cutoff?: number): IssuedToken
   /**
    * Verifies `token` and answers its claims, or throws the documented error; a promise only
    * while a verify-only service fetches a key it has not seen.
@@ -64,12 +68,13 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
   // A hit needs the exact token string: another spelling of the same signature is verified anew.
   const verified = createVerifiedCache<VerifiedToken>(cacheSize)
 
-  function sign (user: SessionUser, session?: Session): IssuedToken {
+  function sign (user: SessionUser, session?: Session, cutoff?: number): IssuedToken {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
     assertSessionUser(user)
     // A login takes its time from the login clock, whose microseconds order it against a logout-all.
-    const authUs = session?.auth_us ?? microClock()
-    const authTime = session?.auth_time ?? Math.floor(authUs / 1_000_000)
+    const now = session === undefined ? microClock() : 0
+    const authUs = session?.auth_us ?? (cutoff !== undefined && cutoff >= now && cutoff < now + MAX_STAMP_AHEAD ? cutoff + 1 : now)
+    const authTime = session?.auth_time ?? Math.floor(now / 1_000_000)
     const iat = Math.max(Math.floor(Date.now() / 1000), authTime)
     const claims = {
       ...user.claims,

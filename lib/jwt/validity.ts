@@ -2,6 +2,7 @@ import { createVerifier } from 'fast-jwt'
 import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims } from '../types'
+import { MAX_STAMP_AHEAD } from './clock'
 
 /*
  * What makes a token valid, in one place: the verifier fast-jwt builds for one key and its
@@ -87,7 +88,10 @@ function isCount (value: unknown): value is number {
 /**
  * Claims beyond what fast-jwt checks: expiry (`idle` seconds more for a renewal), the required
  * claims and their types, a future `iat`, an over-long lifetime, a login time that does not
- * match itself. A token without `gen` or `auth_us` (from before sessions had generations) is refused.
+ * match itself (`auth_us` never before the `auth_time` second; it may lie up to
+ * `MAX_STAMP_AHEAD` after it, past a logout-all's cut-off recorded by a clock ahead, see
+ * jwt/clock.ts). A token without `gen` or
+ * `auth_us` (from before sessions had generations) is refused.
  */
 function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions, now: number, idle: number): SessionClaims {
   const { sub, jti, sid, iat, exp, auth_time: authTime, auth_us: authUs, gen } = payload
@@ -104,7 +108,8 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
     iat > nowSeconds + leeway ||
     exp - iat > options.expiresIn ||
     authTime > iat ||
-    !isCount(gen) || !isCount(authUs) || Math.floor(authUs / 1_000_000) !== authTime ||
+    !isCount(gen) || !isCount(authUs) ||
+    authUs < authTime * 1_000_000 || authUs >= (authTime + 1) * 1_000_000 + MAX_STAMP_AHEAD ||
     !Array.isArray(roles) || !roles.every((role) => typeof role === 'string')
   ) {
     throw new InvalidTokenError()

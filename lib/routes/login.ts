@@ -9,7 +9,7 @@ import { requireJsonBody, strictValidatorCompiler } from './validation'
 
 /** `POST /@login`: the host checks the credentials, the plugin issues a token of a new session. */
 export function registerLogin (fastify: FastifyInstance, path: string, context: RouteContext): void {
-  const { options, tokens, throttle, audit, cookie } = context
+  const { options, tokens, revocations, throttle, audit, cookie } = context
   const { credentialsSchema, loginName } = options
   const verify = options.verifyCredentials as NonNullable<typeof options.verifyCredentials>
   fastify.post(path, {
@@ -46,9 +46,13 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
       await audit.loginFailed(request, { login: loginName(credentials), reason: 'invalid_credentials' })
       throw new InvalidCredentialsError()
     }
+    // Stamped after the user's logout-all cut-off, so that a login right after a logout-all
+    // works; a store that cannot say fails the login closed (503).
+    const pending = revocations.loginCutoff((user as { sub?: unknown }).sub)
+    const cutoff = isThenable(pending) ? await pending : pending
     let issued: IssuedToken
     try {
-      issued = tokens.sign(user)
+      issued = tokens.sign(user, undefined, cutoff)
     } catch (error) {
       // A malformed user (a bad sub, a reserved claim) is the host's bug: a plain 500.
       throw internalError(error)

@@ -10,8 +10,9 @@ export function registerLogout (fastify: FastifyInstance, path: string, context:
   const { tokens, revocations, audit, cookie } = context
   // A token that can still be renewed (expired less than `idleTimeout` ago, or of a generation
   // just retired) can still end its session: a logout that refused it would leave the session
-  // renewable, by the browser or by a thief, while the user thinks it over.
-  const check = createRenewalCheck(tokens, revocations, cookie)
+  // renewable, by the browser or by a thief, while the user thinks it over. Ending every
+  // session of the user is another matter: see the handler.
+  const check = createRenewalCheck(tokens, revocations.checkEndable, cookie)
   const authenticateLogout: Parameters<typeof clearingRefusedCookie>[0] = (request, _reply, done) => {
     check(request).then(() => { done() }, done)
   }
@@ -29,6 +30,9 @@ export function registerLogout (fastify: FastifyInstance, path: string, context:
   }, async (request, reply) => {
     const claims = request.user
     const all = (request.body as { all?: boolean } | undefined)?.all === true
+    // A token retired past the grace (a thief's copy, an old tab) may end its own session,
+    // never the user's others: for that it must be one that authenticates a request.
+    if (all) await revocations.checkCurrent(claims)
     await (all ? revocations.endSubject(claims.sub, claims.auth_us) : revocations.end(claims))
     cookie?.clear(reply)
     await audit.logout(request, { sub: claims.sub, sid: claims.sid, all })

@@ -10,21 +10,23 @@ import { strictValidatorCompiler } from './validation'
  * `POST /@login-renew`: a token of the session's next generation for a valid one (or one
  * expired less than `idleTimeout` ago). The store records the renewal after `loadUser`, so a
  * logout that answered first always wins; a retired token renewed after the grace is a
- * replay, and ends the session.
+ * replay, and ends the session. A session's newest token is renewed at most once a second
+ * (429 `FST_JWT_SESSION_RENEWED_TOO_SOON`): a client renewing in a loop writes one change a
+ * second to the store, not one a request.
  */
 export function registerRenew (fastify: FastifyInstance, path: string, context: RouteContext): void {
   const { options, tokens, revocations, audit, cookie } = context
   const { loadUser, maxSessionAge, clockTolerance, idleTimeout } = options
   const hasStore = options.revocationStore !== undefined
   fastify.post(path, {
-    onRequest: createRenewalCheck(tokens, revocations, cookie),
+    onRequest: createRenewalCheck(tokens, revocations.checkRenewable, cookie),
     validatorCompiler: strictValidatorCompiler(),
     schema: {
       summary: 'Renew: exchange a valid token for a fresh one of the same session',
       tags: TAGS,
       headers: BearerHeaders,
       // In cookie mode, renew can be refused for a missing CSRF token.
-      response: { 200: cookie === undefined ? TokenResponse : SessionResponse, ...errorResponses(400, 401, ...(cookie === undefined ? [] : [403]), 500, 503) }
+      response: { 200: cookie === undefined ? TokenResponse : SessionResponse, ...errorResponses(400, 401, ...(cookie === undefined ? [] : [403]), 429, 500, 503) }
     }
   }, async (request: FastifyRequest, reply: FastifyReply) => {
     const claims = request.user

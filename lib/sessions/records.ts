@@ -1,4 +1,5 @@
-import { RevokedTokenError, StoreUnavailableError } from '../errors'
+import { RevokedTokenError, RenewTooSoonError, StoreUnavailableError } from '../errors'
+import { microClock } from '../jwt/clock'
 import type { SessionClaims, SessionRecord } from '../types'
 
 /*
@@ -51,4 +52,26 @@ export function judge (record: unknown, cutoff: unknown, claims: SessionClaims, 
   }
   const latest = subjectCutoff(cutoff)
   if (latest !== undefined && claims.auth_us <= latest) throw new RevokedTokenError()
+}
+
+/**
+ * How long (µs) a session's generation stays its newest before the next renewal of it may
+ * move it: one user renewing in a loop writes one change a second, not one a request, so a
+ * Redis bucket's log keeps minutes of changes for a mirror that was away.
+ */
+export const RENEWAL_INTERVAL = 1_000_000
+
+/**
+ * As {@link judge} for a renewal (a retired generation is left to the store), and refuses
+ * (429) a renewal of the session's newest generation reached less than a second ago. Renewals
+ * of the generation before (other tabs, within the grace) write nothing and are not limited.
+ * A renewal time in the future is another instance's clock ahead, not a recent renewal: the
+ * clocks must not be able to lock a session out of renewing.
+ */
+export function judgeRenewal (record: unknown, cutoff: unknown, claims: SessionClaims): void {
+  judge(record, cutoff, claims)
+  const session = sessionRecord(record)
+  if (session === undefined || claims.gen !== session.generation) return
+  const since = microClock() - session.renewedAt
+  if (since >= 0 && since < RENEWAL_INTERVAL) throw new RenewTooSoonError()
 }
