@@ -105,7 +105,9 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
     exp - iat > options.expiresIn ||
     authTime > iat ||
     !isCount(gen) || !isCount(authUs) || Math.floor(authUs / 1_000_000) !== authTime ||
-    !Array.isArray(roles) || !roles.every((role) => typeof role === 'string')
+    !Array.isArray(roles) || !roles.every((role) => typeof role === 'string') ||
+    // A Security Event Token (the revocation feed's) is signed with the same key: never a credential (RFC 8417 §4).
+    'events' in payload
   ) {
     throw new InvalidTokenError()
   }
