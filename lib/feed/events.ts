@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { createSigner } from 'fast-jwt'
+import type { ResolvedKey } from '../options/keys'
 import type { KeySource } from '../options/resolved'
 import type { RevocationChange, RevocationSnapshot } from '../types'
 
@@ -76,17 +77,17 @@ export function isFeedSet (payload: unknown): payload is FeedSet {
 export type SetSigner = (type: string, event: Record<string, unknown>, subject?: string) => string
 
 /**
- * The signer of the feed's SETs, with the key that signs the service's tokens: the secret,
- * or the first configured key with a private half (undefined when none signs).
+ * The signer of the feed's SETs, with the key that signs the service's tokens: the secret, or
+ * the first configured key with a private half (the options refuse a feed where none signs).
  */
-export function createSetSigner (keySource: KeySource, issuer: string): SetSigner | undefined {
+export function createSetSigner (keySource: KeySource, issuer: string): SetSigner {
   let sign: (payload: Record<string, unknown>) => string
   if (keySource.kind === 'secret') {
     sign = createSigner({ key: keySource.secret, algorithm: keySource.algorithm, header: { alg: keySource.algorithm, typ: SET_TYPE } })
   } else {
-    const key = keySource.kind === 'keys' ? keySource.keys.find((candidate) => candidate.privateKey !== undefined) : undefined
-    if (key === undefined) return undefined
-    sign = createSigner({ key: key.privateKey?.export({ type: 'pkcs8', format: 'pem' }) as string, algorithm: key.algorithm, kid: key.kid, header: { alg: key.algorithm, typ: SET_TYPE } })
+    const key = (keySource as { keys: readonly ResolvedKey[] }).keys.find((candidate) => candidate.privateKey !== undefined) as ResolvedKey
+    const pem = key.privateKey?.export({ type: 'pkcs8', format: 'pem' }) as string
+    sign = createSigner({ key: pem, algorithm: key.algorithm, kid: key.kid, header: { alg: key.algorithm, typ: SET_TYPE, kid: key.kid } })
   }
   return (type, event, subject) => sign({
     iss: issuer,
