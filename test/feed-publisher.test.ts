@@ -31,7 +31,7 @@ const has = (suffix: string) => (text: string): boolean => types(text).some((typ
 /** The SSE ids in a feed's text. */
 const ids = (text: string): string[] => [...text.matchAll(/^id: (.*)$/gm)].map((match) => match[1] as string)
 /** The event types of a feed's text, in order (complete events only). */
-const types = (text: string): string[] => [...text.slice(0, text.lastIndexOf('\n\n')).matchAll(/^data: (.*)$/gm)].map((match) => {
+const types = (text: string): string[] => [...text.slice(0, Math.max(0, text.lastIndexOf('\n\n'))).matchAll(/^data: (.*)$/gm)].map((match) => {
   const payload = JSON.parse(Buffer.from((match[1] as string).split('.')[1] as string, 'base64url').toString())
   return Object.keys(payload.events)[0] as string
 })
@@ -102,6 +102,54 @@ test('a reader that does not read is dropped before its buffer grows without bou
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   t.ok(await eventually(() => closed), 'the connection was dropped')
+})
+
+test('a large snapshot waits for a slow reader rather than pile up, then goes on', async (t) => {
+  const store = memoryStore()
+  const expiresAt = Math.floor(Date.now() / 1000) + 600
+  for (let index = 0; index < 60_000; index++) store.end(`session-${index}-${'x'.repeat(100)}`, expiresAt)
+  const issuer = await issuerApp(t, store)
+  const text = await new Promise<string>((resolve, reject) => {
+    const request = httpRequest(`${issuer.url}/@revocations`, { headers: FEED_HEADERS }, (response) => {
+      let received = ''
+      response.setEncoding('utf8')
+      response.pause()
+      // Paused long enough for the issuer's buffer to pass its mark.
+      setTimeout(() => response.resume(), 500)
+      response.on('data', (chunk: string) => {
+        received += chunk
+        if (has('heartbeat')(received)) {
+          request.destroy()
+          resolve(received)
+        }
+      })
+    })
+    request.on('error', reject)
+    request.end()
+  })
+  const snapshots = types(text).filter((type) => type.endsWith('snapshot'))
+  t.equal(snapshots.length, 60, '60 chunks of 1,000 entries')
+  t.equal(ids(text).length, 1, 'the last chunk carries the cursor')
+})
+
+test('a store whose history fails drops the reader and logs it', async (t) => {
+  const store = memoryStore()
+  const failing = Object.assign(Object.create(null), {
+    session: store.session,
+    subject: store.subject,
+    renew: store.renew,
+    end: store.end,
+    endSubject: store.endSubject,
+    history: { snapshot: async () => { throw new Error('the database is down') }, changesSince: store.history.changesSince, watch: store.history.watch }
+  })
+  const lines: string[] = []
+  const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } })
+  t.teardown(() => app.close())
+  await app.register(jwtAuth, { secret: SECRET, issuer: ISSUER, verifyCredentials, revocationStore: failing, revocationFeed: { authorize: () => true } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { text } = await readFeed(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`, {}, () => false).catch(() => ({ text: '' }))
+  t.equal(text, '', 'nothing was sent')
+  t.ok(lines.some((line) => line.includes('could not read the store')), 'logged')
 })
 
 test('authorize decides: false is 403, an HTTP error is itself, anything else a bare 500; closing the app ends the streams', async (t) => {

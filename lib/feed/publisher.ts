@@ -96,8 +96,13 @@ export function createPublisher (history: RevocationHistory, sign: SetSigner, lo
     if (reader.response.writableLength <= SNAPSHOT_PAUSE_BYTES) return
     // Or the reader went away, even before this was asked: nothing more to wait for.
     await new Promise<void>((resolve) => {
-      reader.response.once('drain', resolve)
-      finished(reader.response, () => resolve())
+      const done = (): void => {
+        stop()
+        reader.response.off('drain', done)
+        resolve()
+      }
+      const stop = finished(reader.response, done)
+      reader.response.once('drain', done)
     })
   }
 

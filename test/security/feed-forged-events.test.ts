@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { test } from 'tap'
 import Fastify from 'fastify'
 import jwtAuth from '../../lib/index'
-import { bearer, forge, SECRET } from '../helpers'
+import { bearer, fakeClock, forge, SECRET } from '../helpers'
 import { eventually, ISSUER, statusOf } from '../feed-helpers'
 
 /*
@@ -25,7 +25,7 @@ function set (events: Record<string, unknown>, { key = SECRET, typ = 'secevent+j
 }
 
 /** A hand-written issuer: it streams what the test writes, to every reader. */
-async function testIssuer (t: { teardown (fn: () => unknown): void }): Promise<{ url: string, readers (): number, send (data: string, id?: string): void }> {
+async function testIssuer (t: { teardown (fn: () => unknown): void }): Promise<{ url: string, readers (): number, connections (): number, send (data: string, id?: string): void }> {
   const readers: ServerResponse[] = []
   const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' })
@@ -38,6 +38,7 @@ async function testIssuer (t: { teardown (fn: () => unknown): void }): Promise<{
   })
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/@revocations`,
+    connections: () => readers.length,
     readers: () => readers.filter((reader) => !reader.destroyed).length,
     send (data, id) {
       for (const reader of readers) reader.write(`${id === undefined ? '' : `id: ${id}\n`}data: ${data}\n\n`)
@@ -111,6 +112,32 @@ test('a heartbeat older than maxStaleness, or an iat in the future, is no word f
   t.ok(await eventually(async () => await statusOf(app, token) === 200), 'a fresh one makes it ready')
   // Then the issuer goes silent: the follower stops vouching, and reconnects.
   t.ok(await eventually(async () => await statusOf(app, token) === 503), '503 once silent for maxStaleness')
+  t.ok(await eventually(() => issuer.connections() >= 2), 'and the follower drops the silent connection and reconnects')
+})
+
+test('seen jtis are forgotten once their events are too old to be taken anyway: a replay is still refused', async (t) => {
+  const clock = fakeClock(t)
+  const issuer = await testIssuer(t)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(jwtAuth, { secret: SECRET, issuer: ISSUER, routes: false, followRevocations: { url: issuer.url, maxStaleness: 5 } })
+  app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+  await app.ready()
+  const token = app.jwtAuth.sign({ sub: 'u-alice' })
+  const sid = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).sid as string
+  t.ok(await eventually(() => issuer.readers() === 1), 'the follower connects')
+  const emptySnapshot = set({ [SNAPSHOT]: { sessions: [], subjects: [], last: true } })
+  issuer.send(emptySnapshot, 'c.1')
+  issuer.send(set({ [HEARTBEAT]: {} }))
+  t.ok(await eventually(async () => await statusOf(app, token) === 200))
+  issuer.send(set({ [REVOKED]: { event_timestamp: 1, expires_at: Math.floor(Date.now() / 1000) + 3600 } }, { subject: sid }), 'c.2')
+  t.ok(await eventually(async () => await statusOf(app, token) === 401))
+  clock.tick(600_000)
+  issuer.send(set({ [HEARTBEAT]: {} }))
+  issuer.send(emptySnapshot, 'c.1')
+  issuer.send(set({ [HEARTBEAT]: {} }))
+  t.ok(await eventually(async () => await statusOf(app, token) !== 503), 'current again with fresh heartbeats')
+  t.equal(await statusOf(app, token), 401, 'the old snapshot was refused as too old')
 })
 
 test('a refused feed (403) never makes the copy ready', async (t) => {

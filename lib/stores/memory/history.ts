@@ -34,8 +34,7 @@ export class ChangeHistory {
   }
 
   /** The sequence number of a cursor this history gave, or undefined. */
-  private sequenceOf (cursor: unknown): number | undefined {
-    if (typeof cursor !== 'string') return undefined
+  private sequenceOf (cursor: string): number | undefined {
     const dot = cursor.lastIndexOf('.')
     const seq = cursor.slice(dot + 1)
     if (cursor.slice(0, dot) !== this.id || !SEQUENCE.test(seq) || Number(seq) > this.seq) return undefined
