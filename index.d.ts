@@ -240,7 +240,14 @@ declare namespace fastifyJwtSession {
     endSubject (sub: string, cutoff: number, expiresAt: number): void
     /** Entries held: sessions and users. */
     readonly size: number
-    readonly history: RevocationHistory
+    /** What `revocationFeed` publishes: the last `historySize` changes, every answer at once. */
+    readonly history: MemoryStoreHistory
+  }
+
+  /** The memory store's {@link RevocationHistory}: synchronous. */
+  export interface MemoryStoreHistory extends RevocationHistory {
+    snapshot (): RevocationSnapshot
+    changesSince (cursor: string, limit: number): readonly RevocationChange[] | undefined
   }
 
   /**

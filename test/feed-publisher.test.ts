@@ -97,7 +97,8 @@ test('a reader that does not read is dropped before its buffer grows without bou
     request.end()
   })
   const expiresAt = Math.floor(Date.now() / 1000) + 600
-  for (let round = 0; round < 60 && !closed; round++) {
+  for (let round = 0; round < 60; round++) {
+    if (closed) break
     for (let index = 0; index < 2000; index++) store.end(`session-${round}-${index}-${'x'.repeat(200)}`, expiresAt)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }

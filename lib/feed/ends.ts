@@ -54,4 +54,3 @@ function setKeyring (options: ResolvedOptions): ReturnType<typeof createLocalKey
   const { keySource } = options
   return keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, setOptions) : createLocalKeyring(keySource, setOptions)
 }
-

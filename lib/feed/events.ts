@@ -36,7 +36,7 @@ const events = <T extends ReturnType<typeof Type.Object>>(type: string, body: T)
   Type.Object({ [type]: body }, { additionalProperties: false, minProperties: 1 })
 
 /** Every SET the feed sends, one schema per event type: a SET that matches none is refused. */
-const FeedSet = Type.Union([
+const FeedSetSchema = Type.Union([
   Type.Object({
     ...Claims,
     sub_id: Opaque,
@@ -64,9 +64,9 @@ const FeedSet = Type.Union([
 ])
 
 /** A SET of the feed, once its signature and shape are checked. */
-export type FeedSet = Static<typeof FeedSet>
+export type FeedSet = Static<typeof FeedSetSchema>
 
-const checker = TypeCompiler.Compile(FeedSet)
+const checker = TypeCompiler.Compile(FeedSetSchema)
 
 /** Whether `payload` is one of the feed's SETs, field by field. */
 export function isFeedSet (payload: unknown): payload is FeedSet {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RevocationChange, RevocationHistory, RevocationSnapshot } from '../../types'
+import type { MemoryStoreHistory, RevocationChange, RevocationSnapshot } from '../../types'
 
 /** A change as recorded, before it is given its place in the history. */
 export type Change = RevocationChange extends infer C ? C extends RevocationChange ? Omit<C, 'cursor'> : never : never
@@ -41,7 +41,7 @@ export class ChangeHistory {
     return Number(seq)
   }
 
-  /** See {@link RevocationHistory.changesSince}. */
+  /** See {@link MemoryStoreHistory.changesSince}. */
   changesSince (cursor: string, limit: number): RevocationChange[] | undefined {
     const after = this.sequenceOf(cursor)
     // The ring holds seq - size + 1 .. seq: resuming after `after` needs `after + 1` in it.
@@ -52,15 +52,15 @@ export class ChangeHistory {
     return changes
   }
 
-  /** See {@link RevocationHistory.watch}. */
+  /** See {@link MemoryStoreHistory.watch}. */
   watch (listener: () => void): () => void {
     const own = (): void => listener()
     this.listeners.add(own)
     return () => { this.listeners.delete(own) }
   }
 
-  /** The store's {@link RevocationHistory}, given what it holds now. */
-  view (dump: () => Omit<RevocationSnapshot, 'cursor'>): RevocationHistory {
+  /** The store's {@link MemoryStoreHistory}, given what it holds now. */
+  view (dump: () => Omit<RevocationSnapshot, 'cursor'>): MemoryStoreHistory {
     return Object.freeze({
       snapshot: () => ({ cursor: this.cursor, ...dump() }),
       changesSince: (cursor: string, limit: number) => this.changesSince(cursor, limit),
