@@ -44,6 +44,11 @@ export async function consumerApp (t: Teardown, issuerUrl: string, mode: 'secret
     ...extra
   })
   app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+  app.get('/optional', { onRequest: app.authenticateOptional }, async (request) => ({ user: request.user?.sub ?? null }))
+  app.get('/jwt-verify', async (request) => {
+    await request.jwtVerify()
+    return { sub: request.user.sub }
+  })
   await app.ready()
   return app
 }

@@ -33,6 +33,9 @@ for (const mode of ['secret', 'jwks'] as const) {
         const response = await consumer.inject({ url: '/me', headers: bearer(token) })
         t.equal(response.json().code, 'FST_JWT_SESSION_REVOKED_TOKEN', `${name}: revoked`)
         await t.rejects(consumer.jwtAuth.verify(token), { code: 'FST_JWT_SESSION_REVOKED_TOKEN' }, `${name}: jwtAuth.verify too`)
+        t.same((await consumer.inject({ url: '/optional', headers: bearer(token) })).json(), { user: null }, `${name}: authenticateOptional too`)
+        // @fastify/jwt is offered with a secret or keys, not through a remote JWKS.
+        if (mode === 'secret') t.equal((await consumer.inject({ url: '/jwt-verify', headers: bearer(token) })).json().code, 'FST_JWT_SESSION_REVOKED_TOKEN', `${name}: request.jwtVerify() too`)
       }
     }
     const fresh = await loginAt(issuer.app)
@@ -78,6 +81,9 @@ test('the issuer stopped: 503 after maxStaleness; back on the same port, a token
   t.ok(await eventually(async () => await statusOf(consumer, token) === 200))
   await issuer.app.close()
   t.ok(await eventually(async () => await statusOf(consumer, token) === 503), '503 once the feed is stale')
+  t.equal((await consumer.inject({ url: '/optional', headers: bearer(token) })).statusCode, 503, 'authenticateOptional fails closed too')
+  t.equal((await consumer.inject({ url: '/jwt-verify', headers: bearer(token) })).statusCode, 503, 'request.jwtVerify() too')
+  await t.rejects(consumer.jwtAuth.verify(token), { code: 'FST_JWT_SESSION_STORE_UNAVAILABLE' }, 'jwtAuth.verify() too')
   const claims = decodePayload(token)
   store.end(claims.sid, claims.exp + 60)
   await issuerApp(t, store, { port: issuer.port })
