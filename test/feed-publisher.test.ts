@@ -6,13 +6,14 @@ import { bearer, SECRET, verifyCredentials } from './helpers'
 import { consumerApp, eventually, FEED_HEADERS, ISSUER, issuerApp, loginAt, memoryStore, statusOf } from './feed-helpers'
 
 /** Opens the feed and collects its text until `stop` says so; answers the response and the text. */
-async function readFeed (url: string, headers: Record<string, string>, stop: (text: string) => boolean): Promise<{ response: IncomingMessage, text: string }> {
+async function readFeed (url: string, headers: Record<string, string>, stop: (text: string) => boolean, onText: (text: string) => void = () => {}): Promise<{ response: IncomingMessage, text: string }> {
   return await new Promise((resolve, reject) => {
     const request = httpRequest(`${url}/@revocations`, { headers }, (response) => {
       let text = ''
       response.setEncoding('utf8')
       response.on('data', (chunk: string) => {
         text += chunk
+        onText(text)
         if (stop(text)) {
           request.destroy()
           resolve({ response, text })
@@ -40,10 +41,13 @@ test('the feed answers an event stream: a snapshot, the caught-up heartbeat, the
   const store = memoryStore()
   const issuer = await issuerApp(t, store)
   const token = await loginAt(issuer.app)
-  const reading = readFeed(issuer.url, FEED_HEADERS, has('session-revoked'))
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  await issuer.app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
-  const { response, text } = await reading
+  let loggedOut = false
+  // Logged out once the reader is caught up, so that the end comes live rather than in the snapshot.
+  const { response, text } = await readFeed(issuer.url, FEED_HEADERS, has('session-revoked'), (text) => {
+    if (loggedOut || !has('heartbeat')(text)) return
+    loggedOut = true
+    void issuer.app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })
+  })
   t.equal(response.statusCode, 200)
   t.equal(response.headers['content-type'], 'text/event-stream')
   t.equal(response.headers['cache-control'], 'no-store')
