@@ -184,12 +184,51 @@ declare namespace fastifyJwtSession {
     end (sid: string, expiresAt: number): void | Promise<void>
     /** Records `cutoff` for `sub`, keeping the larger one: every session that logged in at or before it is refused. */
     endSubject (sub: string, cutoff: number, expiresAt: number): void | Promise<void>
+    /** What `revocationFeed` publishes from: optional; a store without it cannot serve a feed. */
+    readonly history?: RevocationHistory
+  }
+
+  /**
+   * One change a store recorded, with its place in the store's history (`cursor`, opaque):
+   * a session renewed (`ended: false`, its new generation) or ended, or a user's cut-off raised.
+   */
+  export type RevocationChange =
+    | { readonly cursor: string, readonly kind: 'session', readonly sid: string, readonly record: SessionRecord, readonly expiresAt: number }
+    | { readonly cursor: string, readonly kind: 'subject', readonly sub: string, readonly cutoff: number, readonly expiresAt: number }
+
+  /**
+   * Every entry a store holds at one point of its history (`cursor`): sessions as
+   * `[sid, generation, renewedAt (µs), ended (0 or 1), expiresAt (s)]`, users as
+   * `[sub, cutoff (µs), expiresAt (s)]`.
+   */
+  export interface RevocationSnapshot {
+    readonly cursor: string
+    readonly sessions: ReadonlyArray<readonly [sid: string, generation: number, renewedAt: number, ended: 0 | 1, expiresAt: number]>
+    readonly subjects: ReadonlyArray<readonly [sub: string, cutoff: number, expiresAt: number]>
+  }
+
+  /** A store's history of changes, from which `revocationFeed` serves `GET /@revocations`. */
+  export interface RevocationHistory {
+    /** Everything held now, and the cursor it stands at. */
+    snapshot (): RevocationSnapshot | Promise<RevocationSnapshot>
+    /**
+     * At most `limit` changes strictly after `cursor`, oldest first (empty when none), or
+     * `undefined` when the history no longer holds (or never held) that cursor.
+     */
+    changesSince (cursor: string, limit: number): readonly RevocationChange[] | undefined | Promise<readonly RevocationChange[] | undefined>
+    /** Calls `listener` after each change is recorded; answers the function that stops it. */
+    watch (listener: () => void): () => void
   }
 
   /** Options of {@link memoryStore}. */
   export interface MemoryStoreOptions {
     /** Most entries (sessions and users) kept at once; past it a new one fails (503) rather than forget one. Default 1,000,000. */
     maxEntries?: number
+    /**
+     * Changes kept for `revocationFeed` readers that reconnect (`Last-Event-ID`); one further
+     * behind gets a snapshot. Default 100,000.
+     */
+    historySize?: number
   }
 
   /** The in-process store: it answers synchronously, and tells how many entries it holds. */
@@ -201,6 +240,14 @@ declare namespace fastifyJwtSession {
     endSubject (sub: string, cutoff: number, expiresAt: number): void
     /** Entries held: sessions and users. */
     readonly size: number
+    /** What `revocationFeed` publishes: the last `historySize` changes, every answer at once. */
+    readonly history: MemoryStoreHistory
+  }
+
+  /** The memory store's {@link RevocationHistory}: synchronous. */
+  export interface MemoryStoreHistory extends RevocationHistory {
+    snapshot (): RevocationSnapshot
+    changesSince (cursor: string, limit: number): readonly RevocationChange[] | undefined
   }
 
   /**
@@ -338,6 +385,27 @@ declare namespace fastifyJwtSession {
     logout?: RoutePath
     /** Default `/.well-known/jwks.json`; served only with asymmetric keys. */
     jwks?: RoutePath
+    /** Default `/@revocations`; served only with `revocationFeed`. */
+    revocations?: RoutePath
+  }
+
+  /** `revocationFeed`: an issuer publishes what its store records, as Server-Sent Events of signed SETs. */
+  export interface RevocationFeedOptions {
+    /**
+     * Who may read the feed: `true` serves it, `false` answers 403. An error with a `statusCode`
+     * (such as the 401 of `await request.authenticate()`) is answered as itself; any other, 500.
+     */
+    authorize (request: FastifyRequest): boolean | Promise<boolean>
+  }
+
+  /** `followRevocations`: a verify-only service keeps a copy of an issuer's revocations from its feed. */
+  export interface FollowRevocationsOptions {
+    /** The issuer's feed, such as `https://auth.example/@revocations`: `https:`, or `http:` to a loopback host. */
+    url: string
+    /** Sent with every request to the feed, such as an `authorization` header. */
+    headers?: Record<string, string>
+    /** Longest time without a verified event (or before the first snapshot) before tokens answer 503; `'5s'` by default. */
+    maxStaleness?: Duration
   }
 
   /** A duration: seconds as a number, or a string such as `'12h'`, `'15m'`, `'7d'`. */
@@ -496,6 +564,10 @@ declare namespace fastifyJwtSession {
      * `GET /@login` answering `{ "options": [] }`.
      */
     compat?: 'plone'
+    /** Serves `GET /@revocations`, the feed of every revocation the store records; needs `issuer` and a store with `history`. */
+    revocationFeed?: RevocationFeedOptions
+    /** Follows an issuer's feed instead of a store: with `jwks`, or `secret` and `routes: false`; needs `issuer`. */
+    followRevocations?: FollowRevocationsOptions
   }
 
   /**

@@ -5,6 +5,7 @@ import { createAuthenticator } from './http/authenticate'
 import { createCookieTransport } from './http/cookies'
 import { offerFastifyJwt } from './http/fastify-jwt'
 import { warnAboutEarlierRoutes } from './http/late-registration'
+import { createFeedEnds } from './feed/ends'
 import { createLocalKeyring } from './jwt/local-keyring'
 import { createRemoteKeyring } from './jwt/remote-keyring'
 import { createTokenService } from './jwt/token-service'
@@ -27,7 +28,9 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   const { keySource } = options
   const keyring = keySource.kind === 'jwks' ? createRemoteKeyring(keySource.jwks, options) : createLocalKeyring(keySource, options)
   const tokens = createTokenService(options, keyring)
-  const revocations = createRevocations(options)
+  // A feed's two ends: the publisher of this service's store, or the copy of an issuer's feed (then the store).
+  const feed = createFeedEnds(fastify, options)
+  const revocations = createRevocations(feed.follower === undefined ? options : { ...options, revocationStore: feed.follower.store })
   if (options.cookie !== false && !fastify.hasReplyDecorator('setCookie')) {
     throw new OptionError('fastify-jwt-session: cookie needs @fastify/cookie, registered before this plugin')
   }
@@ -67,7 +70,8 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
     keyring,
     throttle: createLoginThrottle(options.loginThrottle, options.storeTimeout),
     audit: createAudit(options.audit),
-    cookie
+    cookie,
+    publisher: feed.publisher
   })
 
   // A store that holds resources of its own (the Redis mirror's connection) is closed with the

@@ -12,6 +12,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['stores/'],
   ['jwt/'],
   ['sessions/'],
+  ['feed/'],
   ['http/', 'throttle/'],
   ['routes/'],
   ['compat/'],

@@ -110,7 +110,9 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
     authTime > iat ||
     !isCount(gen) || !isCount(authUs) ||
     authUs < authTime * 1_000_000 || authUs >= (authTime + 1) * 1_000_000 + MAX_STAMP_AHEAD ||
-    !Array.isArray(roles) || !roles.every((role) => typeof role === 'string')
+    !Array.isArray(roles) || !roles.every((role) => typeof role === 'string') ||
+    // A Security Event Token (the revocation feed's) is signed with the same key: never a credential (RFC 8417 §4).
+    'events' in payload
   ) {
     throw new InvalidTokenError()
   }

@@ -1,4 +1,4 @@
-import type { JwksOptions, JwtSessionOptions, RedisStoreOptions, RoutesOptions, MemoryStoreOptions, LoginThrottleOptions, CookieOptions, JwtKey } from '../types'
+import type { FollowRevocationsOptions, RevocationFeedOptions, JwksOptions, JwtSessionOptions, RedisStoreOptions, RoutesOptions, MemoryStoreOptions, LoginThrottleOptions, CookieOptions, JwtKey } from '../types'
 
 /*
  * Every option name and every default, written once. Each list is tied to the public types
@@ -16,11 +16,12 @@ type Assert<T extends true> = T
 export const PLUGIN_OPTIONS = [
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
   'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'renewGrace', 'idleTimeout', 'storeTimeout', 'routes',
-  'cacheSize', 'loginThrottle', 'cookie', 'compat', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout', 'onReuse'
+  'cacheSize', 'loginThrottle', 'cookie', 'compat', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout', 'onReuse',
+  'revocationFeed', 'followRevocations'
 ] as const satisfies ReadonlyArray<keyof JwtSessionOptions>
 
 /** The routes the plugin can register, in the order of `RoutesOptions`. */
-export const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks'] as const satisfies ReadonlyArray<keyof RoutesOptions>
+export const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks', 'revocations'] as const satisfies ReadonlyArray<keyof RoutesOptions>
 /** `routes` takes these and `prefix`. */
 export const ROUTES_OPTIONS = ['prefix', ...ROUTE_NAMES] as const satisfies ReadonlyArray<keyof RoutesOptions>
 
@@ -30,6 +31,12 @@ export const JWKS_OPTIONS = ['url', 'timeout', 'maxAge', 'refetchInterval'] as c
 /** Fields of one entry of `keys`. */
 export const KEY_FIELDS = ['kid', 'algorithm', 'privateKey', 'publicKey'] as const satisfies ReadonlyArray<keyof JwtKey>
 
+/** Fields of `revocationFeed`. */
+export const FEED_OPTIONS = ['authorize'] as const satisfies ReadonlyArray<keyof RevocationFeedOptions>
+
+/** Fields of `followRevocations`. */
+export const FOLLOW_OPTIONS = ['url', 'headers', 'maxStaleness'] as const satisfies ReadonlyArray<keyof FollowRevocationsOptions>
+
 /** Fields of `loginThrottle`. */
 export const THROTTLE_OPTIONS = ['perLogin', 'perAddress', 'loginName', 'counter'] as const satisfies ReadonlyArray<keyof LoginThrottleOptions>
 
@@ -37,7 +44,7 @@ export const THROTTLE_OPTIONS = ['perLogin', 'perAddress', 'loginName', 'counter
 export const COOKIE_OPTIONS = ['name', 'csrfHeader'] as const satisfies ReadonlyArray<keyof CookieOptions>
 
 /** Options of `memoryStore()`. */
-export const MEMORY_STORE_OPTIONS = ['maxEntries'] as const satisfies ReadonlyArray<keyof MemoryStoreOptions>
+export const MEMORY_STORE_OPTIONS = ['maxEntries', 'historySize'] as const satisfies ReadonlyArray<keyof MemoryStoreOptions>
 
 /** Options of `redisStore()`. */
 export const REDIS_STORE_OPTIONS = ['client', 'prefix', 'mode', 'maxEntries', 'minReplicas', 'replicaTimeout'] as const satisfies ReadonlyArray<keyof RedisStoreOptions>
@@ -63,6 +70,8 @@ export type ListsAreComplete = [
   Assert<Complete<RoutesOptions, typeof ROUTES_OPTIONS[number]>>,
   Assert<Complete<JwksOptions, typeof JWKS_OPTIONS[number]>>,
   Assert<Complete<JwtKey, typeof KEY_FIELDS[number]>>,
+  Assert<Complete<RevocationFeedOptions, typeof FEED_OPTIONS[number]>>,
+  Assert<Complete<FollowRevocationsOptions, typeof FOLLOW_OPTIONS[number]>>,
   Assert<Complete<LoginThrottleOptions, typeof THROTTLE_OPTIONS[number]>>,
   Assert<Complete<CookieOptions, typeof COOKIE_OPTIONS[number]>>,
   Assert<Complete<MemoryStoreOptions, typeof MEMORY_STORE_OPTIONS[number]>>,
@@ -84,15 +93,17 @@ export const DEFAULTS = Object.freeze({
   /** Milliseconds. */
   storeTimeout: 2000,
   cacheSize: 10_000,
-  routes: Object.freeze({ login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json' }),
+  routes: Object.freeze({ login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json', revocations: '/@revocations' }),
   jwks: Object.freeze({ timeout: 2000, maxAge: '10m', refetchInterval: '30s' }),
+  /** Longest a follower goes without a verified event before its tokens answer 503. */
+  followRevocations: Object.freeze({ maxStaleness: '5s' }),
   /** Failed logins allowed per login name, and per address (an office behind one NAT shares it). */
   loginThrottle: Object.freeze({
     perLogin: Object.freeze({ max: 10, window: '15m' }),
     perAddress: Object.freeze({ max: 100, window: '15m' })
   }),
   cookie: Object.freeze({ name: '__Host-session', csrfHeader: 'x-csrf-token' }),
-  memoryStore: Object.freeze({ maxEntries: 1_000_000 }),
+  memoryStore: Object.freeze({ maxEntries: 1_000_000, historySize: 100_000 }),
   redisStore: Object.freeze({ prefix: 'jwt-session:', mode: 'mirror', maxEntries: 1_000_000, minReplicas: 0, replicaTimeout: 1000 })
 } as const) satisfies {
   algorithm: JwtSessionOptions['algorithm']
@@ -105,6 +116,7 @@ export const DEFAULTS = Object.freeze({
   cacheSize: JwtSessionOptions['cacheSize']
   routes: Readonly<Record<typeof ROUTE_NAMES[number], string>>
   jwks: Readonly<Required<Omit<JwksOptions, 'url'>>>
+  followRevocations: Readonly<Required<Pick<FollowRevocationsOptions, 'maxStaleness'>>>
   loginThrottle: Readonly<Required<Pick<LoginThrottleOptions, 'perLogin' | 'perAddress'>>>
   cookie: Readonly<Required<CookieOptions>>
   memoryStore: Readonly<Required<MemoryStoreOptions>>

@@ -32,20 +32,28 @@ function estimatedBits (secret: Buffer): number {
   return bits
 }
 
-function resolveJwks (jwks: unknown): ResolvedJwks {
-  if (!isPlainObject(jwks)) fail('jwks must be an object such as { url }')
-  rejectUnknownKeys(jwks, JWKS_OPTIONS, 'jwks.', 'jwks option')
+/**
+ * A URL the service fetches something it trusts from (keys, revocations): `https:`, or `http:`
+ * to a loopback host, without credentials in it. Answers it normalised.
+ */
+export function secureUrl (name: string, value: unknown): string {
   let url: URL | undefined
   try {
-    url = new URL(jwks.url as string)
+    url = new URL(value as string)
   } catch {}
   // RFC 8725 §3.10: keys fetched over plain HTTP could be anyone's; loopback never leaves the machine.
   if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)))) {
-    fail('jwks.url must be an https: URL (http: only to a loopback host: localhost, 127.0.0.0/8, ::1)')
+    fail(`${name} must be an https: URL (http: only to a loopback host: localhost, 127.0.0.0/8, ::1)`)
   }
-  if (url.username !== '' || url.password !== '') fail('jwks.url must not carry a user name or password')
+  if (url.username !== '' || url.password !== '') fail(`${name} must not carry a user name or password`)
+  return url.href
+}
+
+function resolveJwks (jwks: unknown): ResolvedJwks {
+  if (!isPlainObject(jwks)) fail('jwks must be an object such as { url }')
+  rejectUnknownKeys(jwks, JWKS_OPTIONS, 'jwks.', 'jwks option')
   return Object.freeze({
-    url: url.href,
+    url: secureUrl('jwks.url', jwks.url),
     timeout: wholeNumber('jwks.timeout', jwks.timeout ?? DEFAULTS.jwks.timeout, 1, 'a positive whole number of milliseconds'),
     maxAge: toSeconds('jwks.maxAge', jwks.maxAge ?? DEFAULTS.jwks.maxAge) * 1000,
     refetchInterval: toSeconds('jwks.refetchInterval', jwks.refetchInterval ?? DEFAULTS.jwks.refetchInterval) * 1000

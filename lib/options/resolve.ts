@@ -4,6 +4,7 @@ import { resolveAudit } from './audit'
 import { fail, isPlainObject, optionalFunction, optionalString, rejectUnknownKeys, toSeconds, wholeNumber } from './checks'
 import { resolveCookie } from './cookie'
 import { DEFAULTS, PLUGIN_OPTIONS } from './defaults'
+import { resolveFeed, resolveFollow } from './feed'
 import { resolveKeySource } from './key-source'
 import type { ResolvedOptions } from './resolved'
 import { resolveRoutes, resolveVerifyOnlyRoutes } from './routes'
@@ -78,6 +79,8 @@ export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOpti
   }
 
   const revocationStore = resolveStore(options.revocationStore)
+  const issuer = optionalString('issuer', options.issuer)
+  const feedContext = { keySource, issuer, store: revocationStore, routes, verifyOnly }
   const loginThrottle = resolveLoginThrottle(options.loginThrottle, revocationStore, routes.login)
 
   return Object.freeze({
@@ -85,7 +88,7 @@ export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOpti
     expiresIn,
     maxSessionAge,
     clockTolerance,
-    issuer: optionalString('issuer', options.issuer),
+    issuer,
     audience: options.audience === false ? undefined : optionalString('audience', options.audience),
     verifyCredentials,
     credentialsSchema: credentialsSchema as TSchema,
@@ -101,6 +104,8 @@ export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOpti
     cookie: resolveCookie(options.cookie, warnings),
     compat,
     audit: resolveAudit(options),
+    revocationFeed: resolveFeed(options.revocationFeed, feedContext),
+    followRevocations: resolveFollow(options, feedContext),
     warnings: Object.freeze(warnings)
   })
 }

@@ -52,6 +52,19 @@ export interface ResolvedCookie {
   readonly csrfHeader: string
 }
 
+/** The issuer's feed: who may read it. */
+export interface ResolvedFeed {
+  readonly authorize: (request: FastifyRequest) => boolean | Promise<boolean>
+}
+
+/** A follower's feed: where it is, what to send, and how long silence is tolerated. */
+export interface ResolvedFollow {
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  /** Milliseconds. */
+  readonly maxStaleness: number
+}
+
 /** The options once validated and defaulted; the rest of the plugin reads only this. */
 export interface ResolvedOptions {
   readonly keySource: KeySource
@@ -86,6 +99,10 @@ export interface ResolvedOptions {
   /** The host's audit callbacks; each may be undefined. */
   readonly audit: Readonly<AuditHooks>
   readonly routes: ResolvedRoutes
+  /** Set when this service publishes its revocations (`GET /@revocations`). */
+  readonly revocationFeed: ResolvedFeed | undefined
+  /** Set when this service follows an issuer's feed instead of a store. */
+  readonly followRevocations: ResolvedFollow | undefined
   /** What the options allow but advise against, logged as warnings at registration. */
   readonly warnings: readonly string[]
 }

@@ -5,7 +5,7 @@ import type { ResolvedRoutes } from './resolved'
 
 /* Which routes are registered, and where. */
 
-const NO_ROUTES: ResolvedRoutes = Object.freeze({ login: false, renew: false, logout: false, jwks: false })
+const NO_ROUTES: ResolvedRoutes = Object.freeze({ login: false, renew: false, logout: false, jwks: false, revocations: false })
 
 function resolvePath (name: string, value: unknown, prefix: string): string | false {
   if (value === false) return false

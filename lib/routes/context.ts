@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { internalError } from '../errors'
 import type { Authenticator } from '../http/authenticate'
+import type { Publisher } from '../feed/publisher'
 import type { CookieTransport } from '../http/cookies'
 import type { Keyring } from '../jwt/keyring'
 import type { IssuedToken, TokenService } from '../jwt/token-service'
@@ -20,6 +21,8 @@ export interface RouteContext {
   readonly audit: Audit
   /** Set in cookie mode only. */
   readonly cookie: CookieTransport | undefined
+  /** Set with `revocationFeed` only. */
+  readonly publisher: Publisher | undefined
 }
 
 /** The OpenAPI tag of every route of the plugin. */

@@ -1,6 +1,7 @@
 import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../options/checks'
 import { DEFAULTS, MEMORY_STORE_OPTIONS } from '../../options/defaults'
 import type { MemoryStore, MemoryStoreOptions } from '../../types'
+import { ChangeHistory } from './history'
 import { ENDED, SessionTables } from './tables'
 
 /** Whole seconds since the epoch. */
@@ -11,7 +12,8 @@ const seconds = (): number => Math.floor(Date.now() / 1000)
  * does not survive a restart and is not shared between processes; use `redisStore` for that.
  * Every call answers synchronously, so `authenticate` costs no promise and no timer. It holds
  * one entry per session renewed or ended and one per user logged out everywhere, each dropped
- * once no token it concerns can be used or renewed.
+ * once no token it concerns can be used or renewed. Its `history` of the last `historySize`
+ * changes is what `revocationFeed` publishes.
  *
  * @example
  * ```ts
@@ -22,25 +24,32 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
   if (!isPlainObject(options)) fail('memoryStore options must be an object')
   rejectUnknownKeys(options, MEMORY_STORE_OPTIONS, 'memoryStore ', 'memoryStore option')
   const maxEntries = wholeNumber('memoryStore maxEntries', options.maxEntries ?? DEFAULTS.memoryStore.maxEntries, 1, 'a positive whole number')
+  const historySize = wholeNumber('memoryStore historySize', options.historySize ?? DEFAULTS.memoryStore.historySize, 1, 'a positive whole number')
   const tables = new SessionTables(maxEntries)
+  const changes = new ChangeHistory(historySize)
 
   return {
     get size () {
       return tables.size
     },
+    history: changes.view(() => tables.dump(seconds())),
     session: (sid) => tables.session(sid),
     subject: (sub) => tables.subject(sub),
     renew (sid, generation, at, expiresAt) {
       const now = seconds()
       const current = tables.session(sid)
       if (current !== undefined && (current.ended || current.generation > generation)) return current
-      return tables.setSession(sid, { generation: generation + 1, renewedAt: at, ended: false }, expiresAt, now)
+      const record = tables.setSession(sid, { generation: generation + 1, renewedAt: at, ended: false }, expiresAt, now)
+      changes.record({ kind: 'session', sid, record, expiresAt })
+      return record
     },
     end (sid, expiresAt) {
       tables.setSession(sid, ENDED, expiresAt, seconds())
+      changes.record({ kind: 'session', sid, record: ENDED, expiresAt })
     },
     endSubject (sub, cutoff, expiresAt) {
       tables.raiseSubject(sub, cutoff, expiresAt, seconds())
+      changes.record({ kind: 'subject', sub, cutoff, expiresAt })
     }
   }
 }

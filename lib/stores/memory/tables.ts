@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../../types'
+import type { RevocationSnapshot, SessionRecord } from '../../types'
 
 /** A live session's record, as the memory store keeps it: with the time it may be dropped (seconds). */
 class LiveSession implements SessionRecord {
@@ -97,6 +97,19 @@ export class SessionTables {
     if (this.size >= this.maxEntries) this.sweep(now)
     if (this.size >= this.maxEntries) throw new MemoryStoreFullError(`memoryStore holds ${this.maxEntries} live entries`)
     map.set(key, value)
+  }
+
+  /** Every live entry, as a snapshot of the revocation feed lists them (see `RevocationSnapshot`). */
+  dump (now: number): Omit<RevocationSnapshot, 'cursor'> {
+    const sessions: Array<RevocationSnapshot['sessions'][number]> = []
+    const subjects: Array<RevocationSnapshot['subjects'][number]> = []
+    for (const [sid, entry] of this.sessions) {
+      const expiresAt = sessionExpiry(entry)
+      if (expiresAt <= now) continue
+      sessions.push(typeof entry === 'number' ? [sid, 0, 0, 1, expiresAt] : [sid, entry.generation, entry.renewedAt, 0, expiresAt])
+    }
+    for (const [sub, entry] of this.subjects) if (entry.expiresAt > now) subjects.push([sub, entry.cutoff, entry.expiresAt])
+    return { sessions, subjects }
   }
 
   /** Drops every expired entry; at most once a second, so a full store of live entries stays cheap. */

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ResolvedFollow } from '../options/resolved'
+import type { RevocationStore } from '../types'
+import { FeedCopy } from './copy'
+import type { FeedSet } from './events'
+
+/** Reconnections back off from this many milliseconds... */
+const FIRST_DELAY_MS = 50
+/** ...doubling up to one second. */
+const MAX_DELAY_MS = 1000
+
+/** A verify-only service's follower of an issuer's feed. */
+export interface Follower {
+  /** The copy, as the session rules read it. */
+  readonly store: RevocationStore
+  /** Connects, and keeps reconnecting until {@link Follower.stop}. */
+  start (): void
+  stop (): void
+}
+
+/**
+ * Follows the issuer's feed at `follow.url` into a {@link FeedCopy}: Node's `fetch`, the body
+ * streamed into `eventsource-parser`, each SET verified by `read` before it touches the copy.
+ * What fails verification is logged (never its text) and ignored: it neither changes the copy
+ * nor counts as word from the issuer. A connection that stays silent past `maxStaleness` is
+ * dropped; every reconnection sends the last cursor received (`Last-Event-ID`).
+ */
+export function createFollower (follow: ResolvedFollow, read: (token: string) => Promise<FeedSet>, log: FastifyBaseLogger): Follower {
+  const copy = new FeedCopy(follow.maxStaleness)
+  const lifetime = new AbortController()
+  let connection = new AbortController()
+  let cursor: string | undefined
+
+  async function handle (message: EventSourceMessage): Promise<void> {
+    try {
+      copy.apply(await read(message.data))
+      // The cursor moves only with an event that verified and was applied.
+      if (message.id !== undefined) cursor = message.id
+    } catch (error) {
+      log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: an event of the revocation feed was ignored')
+    }
+  }
+
+  /** One connection, until it ends or fails; answers whether any event of it was applied. */
+  async function connect (): Promise<boolean> {
+    connection = new AbortController()
+    copy.reconnecting()
+    const connectedAt = Date.now()
+    const heardBefore = copy.lastWord
+    // Silence past maxStaleness (from the connection's start, or its last event) ends it.
+    const watchdog = setInterval(() => {
+      if (Date.now() - Math.max(connectedAt, copy.lastWord) > follow.maxStaleness) connection.abort()
+    }, Math.min(follow.maxStaleness, MAX_DELAY_MS))
+    try {
+      const response = await fetch(follow.url, {
+        headers: { ...follow.headers, accept: 'text/event-stream', ...(cursor === undefined ? undefined : { 'last-event-id': cursor }) },
+        redirect: 'error',
+        signal: connection.signal
+      })
+      if (response.status !== 200) {
+        log.warn({ status: response.status }, 'fastify-jwt-session: the revocation feed was refused')
+        connection.abort()
+        return false
+      }
+      const messages: EventSourceMessage[] = []
+      const parser = createParser({ onEvent: (message) => { messages.push(message) } })
+      const decoder = new TextDecoder()
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        parser.feed(decoder.decode(chunk, { stream: true }))
+        for (const message of messages.splice(0)) await handle(message)
+      }
+    } catch (error) {
+      if (!lifetime.signal.aborted) log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: the revocation feed\'s connection failed')
+    } finally {
+      clearInterval(watchdog)
+      copy.reconnecting()
+    }
+    return copy.lastWord !== heardBefore
+  }
+
+  async function run (): Promise<void> {
+    let delay = FIRST_DELAY_MS
+    while (!lifetime.signal.aborted) {
+      delay = (await connect()) ? FIRST_DELAY_MS : Math.min(delay * 2, MAX_DELAY_MS)
+      await sleep(delay, undefined, { signal: lifetime.signal }).catch(() => {})
+    }
+  }
+
+  return {
+    store: copy.store(),
+    start () {
+      void run()
+    },
+    stop () {
+      lifetime.abort()
+      connection.abort()
+    }
+  }
+}
