@@ -184,6 +184,13 @@ declare namespace fastifyJwtSession {
     end (sid: string, expiresAt: number): void | Promise<void>
     /** Records `cutoff` for `sub`, keeping the larger one: every session that logged in at or before it is refused. */
     endSubject (sub: string, cutoff: number, expiresAt: number): void | Promise<void>
+    /**
+     * Optional. Called once at registration by an app that signs, with fingerprints of its
+     * keys (never the keys): refuses, by rejecting, a store already used by another app (no
+     * fingerprint in common), whose ids would collide with this app's. The plugin waits up to
+     * `storeTimeout` for it; a rejection fails the registration.
+     */
+    claimPrefix? (fingerprints: string[]): Promise<void>
   }
 
   /** Options of {@link memoryStore}. */
@@ -316,6 +323,12 @@ declare namespace fastifyJwtSession {
      * naming the problem when Redis is refused. The plugin waits up to `storeTimeout` for it.
      */
     ready (): Promise<void>
+    /**
+     * Claims `prefix` for the app with these key fingerprints (the plugin calls it): rejects
+     * with an `OptionError` naming the `prefix` option when another app (other keys) holds it.
+     * Until the claim succeeds, `ready()` waits and every call fails closed.
+     */
+    claimPrefix (fingerprints: string[]): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
     close (): Promise<void>
   }
