@@ -3,6 +3,7 @@ import { redisStore, type JwtKey, type JwtSessionOptions, type RedisStore, type 
 import { SECRET, bearer, buildApp, issue, login } from '../helpers'
 import { pair, signingKey, verifyingKey } from '../key-pairs'
 import { RedisServer, connected } from '../redis-server'
+import { secretFingerprint } from '../../lib/jwt/key-fingerprint'
 
 /*
  * Two apps on one Redis with one prefix (the default one, most often) share every key: a
@@ -135,4 +136,27 @@ test('an app that starts while Redis is away answers 503, and is refused once Re
   await server.run()
   await t.rejects(store.ready(), CLAIMED, 'once Redis answers, the claim is refused')
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503, 'and every request fails closed')
+})
+
+test('a claim that Redis could not answer is made again once it can; until then the store fails closed', async (t) => {
+  const server = await RedisServer.start(t)
+  const store = await storeOn(t, server, { mode: 'lookup' })
+  await store.ready()
+  await server.stop('SIGKILL')
+  const claimed = store.claimPrefix([secretFingerprint(Buffer.from(SECRET))])
+  await t.rejects(async () => await store.session('s'), /this app has not claimed its Redis prefix yet/, 'checked, but not claimed: refused')
+  await server.run()
+  await t.resolves(claimed, 'claimed once Redis is back')
+  t.equal(await store.session('s'), undefined, 'and answered from then on')
+  t.equal(await (await server.admin()).get('jwt-session:app'), secretFingerprint(Buffer.from(SECRET)))
+})
+
+test('a store closed before it could claim its prefix says so, and tries no more', async (t) => {
+  const server = await RedisServer.start(t)
+  await server.stop('SIGKILL')
+  const store = redisStore({ client: server.client() })
+  const claimed = store.claimPrefix(['fingerprint'])
+  await store.close()
+  await t.rejects(claimed, /the Redis store was closed before it could claim its prefix/)
+  await t.rejects(store.ready(), /closed before/)
 })
