@@ -48,8 +48,10 @@ test('HS256: a second app (another secret) on the same prefix is refused at regi
   await t.rejects(async () => await other.session('s'), CLAIMED, 'a read is refused, never answered')
   await t.rejects(async () => await other.endSubject('u-alice', Date.now() * 1000, now() + 60), CLAIMED, 'and so is a write')
   t.equal((await first.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'the first app is untouched')
-  const owner = await (await server.admin()).get('jwt-session:app')
+  const admin = await server.admin()
+  const owner = await admin.get('jwt-session:app')
   t.ok(owner !== null && !owner.includes(SECRET), 'the prefix names its app by a fingerprint, never the secret')
+  t.equal(await admin.ttl('jwt-session:app'), -1, 'a claim that never lapses while the app runs')
 })
 
 test('ES256: an app with another key on the same prefix is refused; with a prefix of its own it starts', async (t) => {
