@@ -186,6 +186,13 @@ declare namespace fastifyJwtSession {
     endSubject (sub: string, cutoff: number, expiresAt: number): void | Promise<void>
     /** What `revocationFeed` publishes from: optional; a store without it cannot serve a feed. */
     readonly history?: RevocationHistory
+    /**
+     * Optional. Called once at registration by an app that signs, with fingerprints of its
+     * keys (never the keys): refuses, by rejecting, a store already used by another app (no
+     * fingerprint in common), whose ids would collide with this app's. The plugin waits up to
+     * `storeTimeout` for it; a rejection fails the registration.
+     */
+    claimPrefix? (fingerprints: string[]): Promise<void>
   }
 
   /**
@@ -366,6 +373,12 @@ declare namespace fastifyJwtSession {
      * naming the problem when Redis is refused. The plugin waits up to `storeTimeout` for it.
      */
     ready (): Promise<void>
+    /**
+     * Claims `prefix` for the app with these key fingerprints (the plugin calls it): rejects
+     * with an `OptionError` naming the `prefix` option when another app (other keys) holds it.
+     * Until the claim succeeds, `ready()` waits and every call fails closed.
+     */
+    claimPrefix (fingerprints: string[]): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
     close (): Promise<void>
   }

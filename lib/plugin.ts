@@ -13,6 +13,7 @@ import { OptionError } from './options/checks'
 import { resolveOptions } from './options/resolve'
 import { createAudit } from './routes/audit'
 import { registerRoutes } from './routes/index'
+import { claimStorePrefix } from './sessions/prefix-claim'
 import { createRevocations } from './sessions/revocations'
 import { awaitStoreReady } from './sessions/store-calls'
 import { createLoginThrottle } from './throttle/login-throttle'
@@ -79,6 +80,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   const store = options.revocationStore as { close?: unknown } | undefined
   const close = store?.close
   if (typeof close === 'function') fastify.addHook('onClose', async () => { await close.call(store) })
+  await claimStorePrefix(store, keySource, options.storeTimeout)
   await awaitStoreReady(store, options.storeTimeout)
 }
 

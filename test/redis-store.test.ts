@@ -11,8 +11,8 @@ import { bucketOf, storeKeys } from '../lib/stores/redis/keys'
 const MODES = ['mirror', 'lookup'] as const
 const now = (): number => Math.floor(Date.now() / 1000)
 const keyOf = storeKeys('jwt-session:')
-/** The store's session and user keys, without the logs. */
-const dataKeys = (keys: string[]): string[] => keys.filter((key) => !key.includes(':log:') && !key.includes('attempts:')).sort()
+/** The store's session and user keys, without the logs, the counters and the app's claim of the prefix. */
+const dataKeys = (keys: string[]): string[] => keys.filter((key) => !key.includes(':log:') && !key.includes('attempts:') && key !== 'jwt-session:app').sort()
 
 /** A store on `server` with its own client, ready, closed after the test. */
 async function storeOn (t: { teardown (fn: () => unknown): void }, server: RedisServer, options: Partial<Parameters<typeof redisStore>[0]> = {}): Promise<RedisStore> {

@@ -8,6 +8,7 @@ import { startRedisMirror } from './mirror'
 import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
 import { ENDED_VALUE, parseCutoff, parseSession } from './values'
 import { startPreflight } from './preflight-gate'
+import { claimingGate } from './owner'
 import { revocationWriter } from './replication'
 
 /**
@@ -45,7 +46,8 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const channel = channelOf(client, prefix)
   const keys = storeKeys(prefix)
   // Checked before anything is trusted: every call fails closed until Redis passed.
-  const gate = startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`], log: `${prefix}log:`, channel, wait: minReplicas > 0 })
+  // ...and, once the app claimed the prefix (`claimPrefix`), until the claim succeeded.
+  const gate = claimingGate(startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`, `${prefix}app`], log: `${prefix}log:`, channel, wait: minReplicas > 0 }), client, prefix)
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
 
@@ -100,6 +102,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
       mirror?.apply('u', sub, value, expiresAt)
     },
     attempts: redisAttempts(client, prefix),
+    claimPrefix: gate.claim,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
     close: async () => { gate.close(); writer.close(); await mirror?.close() }
   }
