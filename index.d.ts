@@ -182,7 +182,11 @@ declare namespace fastifyJwtSession {
     renew (sid: string, generation: number, at: number, expiresAt: number): SessionRecord | Promise<SessionRecord>
     /** Ends the session: every token of `sid` is refused from now on. Kept until `expiresAt` at least. */
     end (sid: string, expiresAt: number): void | Promise<void>
-    /** Records `cutoff` for `sub`, keeping the larger one: every session that logged in at or before it is refused. */
+    /**
+     * Records a cut-off for `sub` past both `cutoff` and the one it holds (the held one plus one
+     * µs when it is not smaller: a login may have been stamped just past it), atomically: every
+     * session that logged in at or before it is refused.
+     */
     endSubject (sub: string, cutoff: number, expiresAt: number): void | Promise<void>
     /** What `revocationFeed` publishes from: optional; a store without it cannot serve a feed. */
     readonly history?: RevocationHistory

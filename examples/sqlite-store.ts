@@ -33,7 +33,7 @@ export function sqliteStore (db: Database): RevocationStore {
     },
     endSubject (sub, cutoff, expiresAt) {
       db.run(`INSERT INTO subjects VALUES (?, ?, ?) ON CONFLICT (sub)
-        DO UPDATE SET cutoff = max(cutoff, excluded.cutoff), expires_at = max(expires_at, excluded.expires_at)`, [sub, cutoff, expiresAt])
+        DO UPDATE SET cutoff = max(cutoff + 1, excluded.cutoff), expires_at = max(expires_at, excluded.expires_at)`, [sub, cutoff, expiresAt])
     }
   }
 }

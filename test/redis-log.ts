@@ -18,7 +18,7 @@ export const keys = storeKeys('jwt-session:')
 /** The EVAL of a logout of `sid` as the store runs it, published on `channel` (elsewhere: nobody hears it). */
 function endArgs (sid: string, channel: string): [string, number, ...Array<string | number>] {
   const bucket = bucketOf(sid)
-  return [END_SCRIPT, 2, keys.session(sid), keys.log(bucket), channel, bucket, LOG_LENGTH, sid, Math.floor(Date.now() / 1000) + 600, 'x']
+  return [END_SCRIPT, 2, keys.session(sid), keys.log(bucket), channel, bucket, LOG_LENGTH, sid, 600, 'x']
 }
 
 /** Logs `sid` out as the store does, on `admin`'s connection. */

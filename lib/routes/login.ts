@@ -46,6 +46,15 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
       await audit.loginFailed(request, { login: loginName(credentials), reason: 'invalid_credentials' })
       throw new InvalidCredentialsError()
     }
+    // The credentials were right: whatever comes next (a store outage, 503), this was no failed
+    // attempt, and a user retrying through an outage must not lock out their name or address.
+    try {
+      const released = throttle.release(attempt)
+      if (released !== undefined) await released
+    } catch (error) {
+      // A counter that failed to uncount only leaves one failure too many.
+      request.log.warn({ err: error }, 'fastify-jwt-session: a successful login stayed counted as a failure')
+    }
     // Stamped after the user's logout-all cut-off, so that a login right after a logout-all
     // works; a store that cannot say fails the login closed (503).
     const pending = revocations.loginCutoff((user as { sub?: unknown }).sub)
@@ -56,13 +65,6 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
     } catch (error) {
       // A malformed user (a bad sub, a reserved claim) is the host's bug: a plain 500.
       throw internalError(error)
-    }
-    try {
-      const released = throttle.release(attempt)
-      if (released !== undefined) await released
-    } catch (error) {
-      // The user is in: a counter that failed to uncount only leaves one failure too many.
-      request.log.warn({ err: error }, 'fastify-jwt-session: a successful login stayed counted as a failure')
     }
     const { sub, sid, jti } = issued.claims
     const reported = audit.login(request, { sub, sid, jti })

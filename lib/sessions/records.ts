@@ -1,5 +1,5 @@
 import { RevokedTokenError, RenewTooSoonError, StoreUnavailableError } from '../errors'
-import { microClock } from '../jwt/clock'
+import { CLOCK_SKEW, microClock } from '../jwt/clock'
 import type { SessionClaims, SessionRecord } from '../types'
 
 /*
@@ -65,13 +65,15 @@ export const RENEWAL_INTERVAL = 1_000_000
  * As {@link judge} for a renewal (a retired generation is left to the store), and refuses
  * (429) a renewal of the session's newest generation reached less than a second ago. Renewals
  * of the generation before (other tabs, within the grace) write nothing and are not limited.
- * A renewal time in the future is another instance's clock ahead, not a recent renewal: the
- * clocks must not be able to lock a session out of renewing.
+ * A renewal time up to {@link CLOCK_SKEW} in the future is recent too (another instance's
+ * clock ahead, within the bound): else a loop alternating between two instances whose clocks
+ * differ by a second would never be refused. Further ahead is a clock out of the bound, not a
+ * recent renewal: such a clock must not lock a session out of renewing.
  */
 export function judgeRenewal (record: unknown, cutoff: unknown, claims: SessionClaims): void {
   judge(record, cutoff, claims)
   const session = sessionRecord(record)
   if (session === undefined || claims.gen !== session.generation) return
   const since = microClock() - session.renewedAt
-  if (since >= 0 && since < RENEWAL_INTERVAL) throw new RenewTooSoonError()
+  if (since > -CLOCK_SKEW && since < RENEWAL_INTERVAL) throw new RenewTooSoonError()
 }

@@ -212,6 +212,10 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       const expiresAt = Math.ceil(Math.max(Date.now() / 1000, cutoff / 1_000_000) + expiresIn + afterExp)
       await callStore(() => store.endSubject(sub, cutoff, expiresAt), storeTimeout)
       remember(sub, cutoff)
+      // The store may have kept a later one (past a cut-off this process had not heard of yet):
+      // `jwtAuth.sign()` must stamp past that one too.
+      const kept = subjectCutoff(await callStore(() => store.subject(sub), storeTimeout))
+      if (kept !== undefined && kept > cutoff) remember(sub, kept)
     }
   })
 }

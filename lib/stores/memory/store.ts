@@ -48,7 +48,9 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
       changes.record({ kind: 'session', sid, record: ENDED, expiresAt })
     },
     endSubject (sub, cutoff, expiresAt) {
-      tables.raiseSubject(sub, cutoff, expiresAt, seconds())
+      // Past the cut-off held, as the Redis store's script does: a login may be stamped just past it.
+      const held = tables.subject(sub)
+      tables.raiseSubject(sub, held !== undefined && held >= cutoff ? held + 1 : cutoff, expiresAt, seconds())
       changes.record({ kind: 'subject', sub, cutoff, expiresAt })
     }
   }

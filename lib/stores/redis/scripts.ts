@@ -87,14 +87,20 @@ return 1
 `
 
 /**
- * KEYS: the user key, its log; ARGV[5..]: cutoff (µs), ttl (s). Keeps the larger
- * cut-off (a value not ours is kept: it refuses every token of the user). Answers the value kept.
+ * KEYS: the user key, its log; ARGV[5..]: cutoff (µs), ttl (s). Records a cut-off past both
+ * ARGV[5] and the one held: the held one plus 1 µs when it is not smaller, for a login may have
+ * been stamped just past it, and the instance that asks may not have heard of it yet (its copy
+ * a message behind, its clock behind the one that wrote it). A value not ours is kept: it
+ * refuses every token of the user. Answers the value kept.
  */
 export const END_SUBJECT_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 local kind = 'u'
 local value = ARGV[5]
-if current and (tonumber(current) == nil or tonumber(current) >= tonumber(value)) then value = current end
+if current then
+  if tonumber(current) == nil then value = current
+  elseif tonumber(current) >= tonumber(value) then value = string.format('%.0f', tonumber(current) + 1) end
+end
 local ttl = tonumber(ARGV[6]) * 1000
 ${LATER_EXPIRY}
 redis.call('SET', KEYS[1], value, 'PX', ttl)

@@ -6,13 +6,10 @@ import { bearer, buildApp, decodePayload, fakeClock, login } from '../helpers'
 import { RedisServer, connected } from '../redis-server'
 
 /*
- * Review (third round): a logout-all computes "past the cut-off before it" (`latest + 1`) from
- * its own read of the store, then writes; the store keeps the larger of the two cut-offs, not
- * one past the stored one. A read that is behind (a mirror a message away)
- * makes the new cut-off fall below the stored one,
- * and a login that was bumped past the stored cut-off survives the later logout-all (which
- * answered 204) for its whole life. Expected to FAIL until the store raises the cut-off past
- * the one it holds (in the END_SUBJECT script and the memory store), or the app re-reads.
+ * A logout-all computes "past the cut-off before it" from its own read of the store, which may
+ * be behind (a mirror a message away). The store itself records a cut-off past the one it
+ * holds (the END_SUBJECT script, the memory store), so a login stamped past the held cut-off
+ * cannot survive a later logout-all answered 204 on an instance that had not heard of it.
  *
  * Clocks are within the documented bound (one instance 1.5 s ahead); the process has one clock,
  * so each instance's reading is set before it answers, as logout-all-clock-skew.test.ts does.

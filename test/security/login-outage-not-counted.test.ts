@@ -4,15 +4,11 @@ import { buildApp } from '../helpers'
 import { RedisServer, connected } from '../redis-server'
 
 /*
- * Review (third round): a login now reads the user's logout-all cut-off after the host checked
- * the credentials, and fails closed (503) when the store cannot answer. The attempt was
- * counted before the check and is given back only on success, so a login with the right
- * password refused 503 stays counted as a failed one. While a store cannot answer (a Redis
- * mirror distrusted during a resync or a full reload, a failover, an outage of the revocation
- * store while the attempt counter still works), users who retry lock their own account (10
- * per name) and their whole address, a NAT or a proxy (100), out for the 15-minute window,
- * well after the store is back. Expected to FAIL until a login refused for a store outage
- * after the credentials were accepted gives its attempt back (as a successful one does).
+ * A login reads the user's logout-all cut-off after the host checked the credentials, and
+ * fails closed (503) when the store cannot answer. Such a login had the right password: its
+ * attempt is given back as a successful one's is, so users retrying through an outage (a Redis
+ * mirror distrusted during a resync or a full reload, a failover) do not lock their name (10)
+ * or their whole address, a NAT or a proxy (100), out for the 15-minute window.
  */
 
 const loginAs = async (app: Awaited<ReturnType<typeof buildApp>>, name: string, password: string): Promise<number> =>
