@@ -3,6 +3,7 @@ import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
 import type { RedisStore, RedisStoreOptions, SessionRecord } from '../../types'
 import { redisAttempts } from './attempts'
 import { channelOf, checkRedisClient } from './client'
+import { redisHistory } from './history'
 import { LOG_LENGTH, bucketOf, encodeId, storeKeys } from './keys'
 import { startRedisMirror } from './mirror'
 import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
@@ -48,6 +49,8 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const gate = startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`], log: `${prefix}log:`, channel, wait: minReplicas > 0 })
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
+  // The revocation feed's: the logs, read by whichever instance a reader connects to.
+  const history = redisHistory({ client, prefix, keys, channel, assert: () => { gate.assert() }, mirror })
 
   /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
   async function read (key: string): Promise<string | null> {
@@ -75,7 +78,10 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   async function write (script: string, key: string, id: string, ...args: Array<string | number>): Promise<string> {
     await gate.passed
     const bucket = bucketOf(id)
-    return String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, encodeId(id), ...args))
+    const value = String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, encodeId(id), ...args))
+    // This process' own readers hear of it at once, not when the message comes back.
+    history.wake()
+    return value
   }
 
   return {
@@ -100,7 +106,8 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
       mirror?.apply('u', sub, value, expiresAt)
     },
     attempts: redisAttempts(client, prefix),
+    history: history.view,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
-    close: async () => { gate.close(); writer.close(); await mirror?.close() }
+    close: async () => { gate.close(); writer.close(); history.close(); await mirror?.close() }
   }
 }
