@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { bearer, decodePayload } from './helpers'
 import { loginAt } from './feed-helpers'
-import { keys } from './redis-log'
+import { intercepted, keys } from './redis-log'
 import { bucketOf } from '../lib/stores/redis/keys'
 import { connected, RedisServer } from './redis-server'
 import { consumerMoved, instances, lastId, logout, readFeed, redisIssuer, type Instance } from './redis-feed-helpers'
@@ -67,3 +67,17 @@ for (const mode of ['mirror', 'lookup'] as const) {
     t.equal(seen.filter((event) => event.type !== 'heartbeat').length, 1, 'after its snapshot, nothing')
   })
 }
+
+test('a Redis that stops answering without a word ends the feed\'s readers: no heartbeats without reads', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  await connected(client)
+  let hang = false
+  // A fake only to reach a silent Redis: the commands go to the real one until told to hang.
+  const issuer = await redisIssuer(t, intercepted(client, async (args, real) => hang && args[0] === 'XRANGE' ? await new Promise(() => {}) : await real()), { mode: 'lookup' })
+  const { ended } = await readFeed(issuer.url, undefined, (events) => {
+    hang ||= events.some((event) => event.type === 'heartbeat')
+    return false
+  })
+  t.ok(ended, 'the stream ended once the reads were late')
+})

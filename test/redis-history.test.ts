@@ -4,8 +4,9 @@ import { decodeCursor, encodeCursor, prefixFingerprint } from '../lib/stores/red
 import { BUCKETS, bucketOf } from '../lib/stores/redis/keys'
 import { redisHistory } from '../lib/stores/redis/history'
 import { startRedisMirror } from '../lib/stores/redis/mirror'
-import { CHANNEL, endBy, keys, sameBucket } from './redis-log'
-import { connected, eventually, RedisServer } from './redis-server'
+import { CHANNEL, endBy, intercepted, keys, sameBucket } from './redis-log'
+import { connected, RedisServer } from './redis-server'
+import { eventually } from './feed-helpers'
 
 /*
  * The Redis store's history, asked directly: its cursors, the order and paging of its
@@ -33,9 +34,14 @@ test('cursors: compact, and anything else is unknown', async (t) => {
   const cursor = encodeCursor(fingerprint, places)
   t.ok(cursor.length < 240, `${cursor.length} characters`)
   t.same(decodeCursor(fingerprint, cursor), places, 'read back exactly')
-  t.same(decodeCursor(fingerprint, encodeCursor(fingerprint, [{ seq: 1, stamp: 'abc' }, { seq: 2, stamp: '0123' }, ...places.slice(2)]))?.slice(0, 2),
-    [{ seq: 1, stamp: '' }, { seq: 2, stamp: '' }], 'a stamp the store did not write is kept as none (it then matches no stamp of ours)')
+  const texts = [{ seq: 1, stamp: 'abc' }, { seq: 2, stamp: '0123' }, { seq: 3, stamp: 'é'.repeat(32) }, { seq: 4, stamp: 'x'.repeat(65) }]
+  t.same(decodeCursor(fingerprint, encodeCursor(fingerprint, [...texts, ...places.slice(4)]))?.slice(0, 4),
+    [...texts.slice(0, 3), { seq: 4, stamp: '' }], 'a stamp the store did not write is kept as its text, up to 64 bytes (longer, as none: it then matches no stamp)')
   const bytes = Buffer.from(cursor, 'base64url')
+  // The version and the fingerprint of an empty cursor (16 places of two zero bytes), then `rest`.
+  const header = Buffer.from(encodeCursor(fingerprint, Array.from({ length: BUCKETS }, () => ({ seq: 0, stamp: '' }))), 'base64url').subarray(0, -2 * BUCKETS)
+  const withHeader = (rest: number[]): string => Buffer.concat([header, Buffer.from(rest)]).toString('base64url')
+  t.equal(decodeCursor(fingerprint, withHeader(Array<number>(2 * BUCKETS).fill(0)))?.length, BUCKETS, 'the header is right')
   const refused = {
     'not base64url': 'a.b',
     'another version': Buffer.from([2, ...bytes.subarray(1)]).toString('base64url'),
@@ -43,7 +49,11 @@ test('cursors: compact, and anything else is unknown', async (t) => {
     'cut short': bytes.subarray(0, bytes.length - 1).toString('base64url'),
     'a byte too many': Buffer.concat([bytes, Buffer.from([0])]).toString('base64url'),
     'a varint too long': Buffer.from([1, ...Array<number>(9).fill(0xff)]).toString('base64url'),
-    'a number past 2^53': Buffer.from([1, ...Array<number>(7).fill(0xff), 0x7f]).toString('base64url')
+    'a number past 2^53': Buffer.from([1, ...Array<number>(7).fill(0xff), 0x7f]).toString('base64url'),
+    'a stamp cut short': withHeader([1, 1, 3, 0x61]),
+    'a stamp too long': withHeader([1, 1, 65, ...Buffer.from('x'.repeat(65))]),
+    'a stamp missing': withHeader([1]),
+    'a stamp\'s length missing': withHeader([1, 1])
   }
   for (const [name, foreign] of Object.entries(refused)) t.equal(decodeCursor(fingerprint, foreign), undefined, name)
 })
@@ -75,7 +85,7 @@ test('changes: in order across the buckets, a page at a time, past entries that 
   await admin.call('XADD', keys.log(3), '0-*', 't', 'x')
   t.same(await history.changesSince(all?.at(-1)?.cursor as string, 10), [])
   const after = (await history.snapshot()).cursor
-  t.equal(await history.changesSince(after, 10), undefined, 'a log ending with an entry whose stamp is not ours cannot be resumed from')
+  t.same(await history.changesSince(after, 10), [], 'a log ending with an entry whose stamp is not ours is resumed from all the same')
 })
 
 test('snapshot: the mirror\'s copy when trusted, else every key; what is written since comes from its cursor', async (t) => {
@@ -157,4 +167,18 @@ test('watchers are woken by the store\'s own writes and by a timer; none once cl
   await Promise.resolve(made.end('closed', now() + 60)).catch(() => {})
   t.equal(woken, stopped, 'closed: nobody is woken')
   again()
+})
+
+test('a read of the logs that hangs fails: the feed must not go on with heartbeats alone', async (t) => {
+  const server = await RedisServer.start(t)
+  const client = server.client()
+  await connected(client)
+  let hang = false
+  // A fake only to reach the deadline: the commands still go to the real Redis until told to hang.
+  const hanging = intercepted(client, async (args, real) => hang && args[0] === 'XRANGE' ? await new Promise(() => {}) : await real())
+  const history = redisHistory({ client: hanging, prefix: 'jwt-session:', keys, channel: CHANNEL, assert: () => {}, mirror: undefined, deadlineMs: 50 })
+  const cursor = (await history.view.snapshot()).cursor
+  t.same(await history.view.changesSince(cursor, 10), [])
+  hang = true
+  await t.rejects(Promise.resolve(history.view.changesSince(cursor, 10)), /did not answer within 50 ms/)
 })

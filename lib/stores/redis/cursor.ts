@@ -6,7 +6,8 @@ import type { LogPosition } from './log'
  * and its stamp, see log.ts), so that any instance on the same Redis resumes from a cursor
  * another one issued, by reading the logs themselves. Compact, since every event carries one:
  * a version, the prefix's fingerprint, then per bucket the number and the stamp as unsigned
- * LEB128 varints, in base64url (about 220 characters).
+ * LEB128 varints (a stamp the store did not write as its text), in base64url (about 210
+ * characters).
  */
 
 /** The format's version: a cursor of another version is unknown (its reader gets a snapshot). */
@@ -36,12 +37,24 @@ function pushVarint (bytes: number[], value: number): void {
   bytes.push(rest)
 }
 
+/** A stamp read as text (an entry someone else added), kept exactly up to this many bytes. */
+const MAX_TEXT_STAMP = 64
+
 /**
- * A stamp as a number: 0 for none, else the stamp + 1. A stamp the store did not write (an
- * entry someone else added) is kept as none: a resume from it then finds another stamp there
- * and its reader gets a snapshot, never a skip.
+ * Appends a stamp: 0 for none, 1 then its length and bytes for a stamp the store did not
+ * write (an entry someone else added may end a log: a cursor must name it exactly, or every
+ * resume from it would fail), else the stamp + 2. A longer text is kept as none: a resume
+ * from it then finds another stamp and its reader gets a snapshot, never a skip.
  */
-const stampNumber = (stamp: string): number => CANONICAL_STAMP.test(stamp) && Number.isSafeInteger(Number(stamp) + 1) ? Number(stamp) + 1 : 0
+function pushStamp (bytes: number[], stamp: string): void {
+  const text = Buffer.from(stamp)
+  if (stamp === '' || text.length > MAX_TEXT_STAMP) bytes.push(0)
+  else if (CANONICAL_STAMP.test(stamp) && Number.isSafeInteger(Number(stamp) + 2)) pushVarint(bytes, Number(stamp) + 2)
+  else {
+    bytes.push(1, text.length)
+    bytes.push(...text)
+  }
+}
 
 /** The cursor of `places` (one per bucket) under the prefix of `fingerprint`. */
 export function encodeCursor (fingerprint: number, places: readonly LogPosition[]): string {
@@ -49,7 +62,7 @@ export function encodeCursor (fingerprint: number, places: readonly LogPosition[
   pushVarint(bytes, fingerprint)
   for (const { seq, stamp } of places) {
     pushVarint(bytes, seq)
-    pushVarint(bytes, stampNumber(stamp))
+    pushStamp(bytes, stamp)
   }
   return Buffer.from(bytes).toString('base64url')
 }
@@ -61,6 +74,17 @@ class VarintReader {
 
   get done (): boolean {
     return this.at === this.bytes.length
+  }
+
+  /** A stamp (see {@link pushStamp}). */
+  stamp (): string | undefined {
+    const number = this.next()
+    if (number === undefined || number === 0) return number === 0 ? '' : undefined
+    if (number > 1) return String(number - 2)
+    const length = this.next()
+    if (length === undefined || length > MAX_TEXT_STAMP || this.at + length > this.bytes.length) return undefined
+    this.at += length
+    return this.bytes.subarray(this.at - length, this.at).toString()
   }
 
   next (): number | undefined {
@@ -87,9 +111,9 @@ export function decodeCursor (fingerprint: number, cursor: string): LogPosition[
   const places: LogPosition[] = []
   for (let bucket = 0; bucket < BUCKETS; bucket++) {
     const seq = reader.next()
-    const stamp = reader.next()
+    const stamp = reader.stamp()
     if (seq === undefined || stamp === undefined) return undefined
-    places.push({ seq, stamp: stamp === 0 ? '' : String(stamp - 1) })
+    places.push({ seq, stamp })
   }
   return reader.done ? places : undefined
 }

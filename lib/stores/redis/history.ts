@@ -18,6 +18,8 @@ export interface HistorySource {
   readonly mirror: RedisMirror | undefined
   /** How often the watchers are woken without a message, in milliseconds. */
   readonly checkMs?: number
+  /** How long `changesSince` may take before it fails, in milliseconds. */
+  readonly deadlineMs?: number
 }
 
 /** The Redis store's history, with what only the store calls. */
@@ -35,8 +37,29 @@ export interface RedisHistory {
  * logs (one short XRANGE a log when nothing changed).
  */
 const CHECK_MS = 1000
+/**
+ * A read of the logs not answered within this long fails. The feed's heartbeats tell its
+ * followers they are current: a Redis cut off without a word (no reset, a client without
+ * `commandTimeout`) would leave a reader's read hanging while heartbeats go on. Failing ends
+ * the reader's stream instead, as the mirror distrusts its copy after three silent checks.
+ */
+const DEADLINE_MS = 3000
 
 const BUCKET_LIST = Array.from({ length: BUCKETS }, (_, bucket) => bucket)
+
+/** `work`, or a rejection once `ms` passed without its answer (the work goes on, unheard). */
+async function within<T> (ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`the Redis store's logs did not answer within ${ms} ms`)) }, ms)
+  })
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    clearTimeout(timer)
+    work.catch(() => {})
+  }
+}
 
 /** A change read from a log, as the feed publishes it, at `cursor`. */
 function feedChange ({ kind, id, value, expiresAt }: LogChange, cursor: string): RevocationChange {
@@ -126,7 +149,8 @@ export function redisHistory (source: HistorySource): RedisHistory {
     assert()
     const from = decodeCursor(fingerprint, cursor)
     if (from === undefined) return undefined
-    const read = await Promise.all(BUCKET_LIST.map(async (bucket) => await readSince(client, keys.log(bucket), from[bucket] as LogPosition, limit)))
+    const reads = Promise.all(BUCKET_LIST.map(async (bucket) => await readSince(client, keys.log(bucket), from[bucket] as LogPosition, limit)))
+    const read = await within(source.deadlineMs ?? DEADLINE_MS, reads)
     if (read.includes(undefined)) return undefined
     return merge(read as LogEntry[][], from, limit, cursorOf)
   }
