@@ -182,3 +182,14 @@ test('a read of the logs that hangs fails: the feed must not go on with heartbea
   hang = true
   await t.rejects(Promise.resolve(history.view.changesSince(cursor, 10)), /did not answer within 50 ms/)
 })
+
+test('ids Redis cannot keep as they are (a lone surrogate) come back exactly, in changes and in snapshots', async (t) => {
+  const server = await RedisServer.start(t)
+  const made = await store(t, server, { mode: 'lookup' })
+  const start = (await made.history.snapshot()).cursor
+  await made.endSubject('\uD800user', 1_780_000_000_000_000, now() + 60)
+  await made.end('{}\uDC00', now() + 60)
+  t.same(ids(await made.history.changesSince(start, 10))?.sort(), ['{}\uDC00', '\uD800user'].sort())
+  const snapshot = await made.history.snapshot()
+  t.same([snapshot.sessions[0]?.[0], snapshot.subjects[0]?.[0]], ['{}\uDC00', '\uD800user'])
+})
