@@ -372,6 +372,11 @@ declare namespace fastifyJwtSession {
     /** Login attempts counted in the same Redis, so the login throttle holds across instances. */
     readonly attempts: AttemptCounter
     /**
+     * What `revocationFeed` publishes: the buckets' logs in Redis, so every instance on the
+     * same Redis serves every change, whoever recorded it, and resumes any instance's cursor.
+     */
+    readonly history: RevocationHistory
+    /**
      * Resolves once Redis passed the start-up check (eviction policy, version, scripts, ACL)
      * and, in mirror mode, the copy is loaded and subscribed; rejects with an `OptionError`
      * naming the problem when Redis is refused. The plugin waits up to `storeTimeout` for it.

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { Redis } from 'ioredis'
 import jwtAuth, {
   jwtAuth as named, memoryStore, redisStore, InvalidTokenError, KeysUnavailableError, OptionError,
-  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationStore, type ReuseEvent, type SessionClaims, type SessionRecord, type SessionUser
+  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationHistory, type RevocationStore, type ReuseEvent, type SessionClaims, type SessionRecord, type SessionUser
 } from 'fastify-jwt-session'
 
 declare module 'fastify-jwt-session' {
@@ -160,6 +160,7 @@ describe('stores and errors', () => {
     const store = redisStore({ client: new Redis({ lazyConnect: true }), mode: 'lookup' })
     expect(store).type.toBe<RedisStore>()
     expect(store.ready()).type.toBe<Promise<void>>()
+    expect(store.history).type.toBe<RevocationHistory>()
     expect(redisStore({ client: {} })).type.toRaiseError()
     expect(redisStore({ client: new Redis({ lazyConnect: true }), mode: 'cache' })).type.toRaiseError()
   })

@@ -104,14 +104,18 @@ export async function readHead (client: RedisClient, key: string): Promise<LogPo
  * Every entry of the log `key` after `from`, in order, or undefined when the log cannot say
  * what came after `from`: the entry `from` names is gone or is another one (trimmed past,
  * deleted, rewritten by a failover), or the numbers or the chain break (an entry deleted by hand).
+ * With a `limit`, the read stops after the page that holds that many changes (the revocation
+ * feed reads a page at a time; a mirror reads everything).
  */
-export async function readSince (client: RedisClient, key: string, from: LogPosition): Promise<LogEntry[] | undefined> {
+export async function readSince (client: RedisClient, key: string, from: LogPosition, limit = Infinity): Promise<LogEntry[] | undefined> {
   const entries: LogEntry[] = []
   // The entry `from` names is read too, to check it is still the one the mirror applied.
   let start = from.seq === 0 ? '-' : `0-${from.seq}`
   let previous = from.seq === 0 ? undefined : from
+  let changes = 0
+  const count = Math.min(PAGE, limit + 1)
   while (true) {
-    const page = await range(client, 'XRANGE', key, start, BEYOND, 'COUNT', PAGE)
+    const page = await range(client, 'XRANGE', key, start, BEYOND, 'COUNT', count)
     for (const entry of page) {
       if (previous === from && from.seq > 0) {
         if (entry.seq !== from.seq || entry.stamp !== from.stamp) return undefined
@@ -119,10 +123,11 @@ export async function readSince (client: RedisClient, key: string, from: LogPosi
         return undefined
       } else {
         entries.push(entry)
+        if (entry.change !== undefined) changes++
       }
       previous = entry
     }
-    if (page.length < PAGE) break
+    if (page.length < count || changes >= limit) break
     start = `(0-${(previous as LogPosition).seq}`
   }
   // The entry `from` names must have been there, unless the mirror had read none.

@@ -1,9 +1,9 @@
-import type { RedisClient, SessionRecord } from '../../types'
+import type { RedisClient, RevocationSnapshot, SessionRecord } from '../../types'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
 import { HeardBuckets } from './hints'
 import { BUCKETS, bucketOf, storeKeys } from './keys'
 import { loadKeys, type Kind } from './load'
-import { messageBucket, type LogChange } from './log'
+import { messageBucket, type LogChange, type LogPosition } from './log'
 import { LogPlaces } from './places'
 import { openSubscription } from './subscription'
 import { parseCutoff, parseSession } from './values'
@@ -24,6 +24,13 @@ export interface RedisMirror {
   overflowing (): boolean
   /** Records a value this process wrote, without waiting for its echo. */
   apply (kind: Kind, id: string, value: string, expiresAt: number): void
+  /**
+   * What the copy holds and where it stands in each log, taken at once (the revocation feed's
+   * snapshot); undefined while it cannot be trusted or holds nothing (past its capacity).
+   */
+  held (): { places: LogPosition[], entries: Omit<RevocationSnapshot, 'cursor'> } | undefined
+  /** Calls `listener` on each message the subscription hears (a hint: see `HeardBuckets`); answers the function that stops it. */
+  onMessage (listener: () => void): () => void
   /** Resolves once the copy is loaded and subscribed, or once it knows it cannot hold the state; rejects if closed first. */
   ready (): Promise<void>
   /** Stops the subscription (its own connection) and the checks; the host's client is left alone. */
@@ -204,10 +211,14 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     else void check()
   }
   const checks = setInterval(tick, timings.checkMs).unref()
+  const listeners = new Set<() => void>()
 
   const subscription = openSubscription(client, channel, {
     // Only the bucket is read from a message; one that names none (something else publishes here) asks for every log.
-    message (message) { heard.hint(messageBucket(message, BUCKETS)) },
+    message (message) {
+      heard.hint(messageBucket(message, BUCKETS))
+      for (const listener of listeners) listener()
+    },
     ready: () => { void resync() },
     close: distrust
   })
@@ -248,6 +259,15 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     session: (sid) => current(sid, () => tables.session(sid)),
     subject: (sub) => current(sub, () => tables.subject(sub)),
     overflowing: () => overflow,
+    held () {
+      const at = inSync && !overflow ? places.current() : undefined
+      return at === undefined ? undefined : { places: at, entries: tables.dump(seconds()) }
+    },
+    onMessage (listener) {
+      const own = (): void => { listener() }
+      listeners.add(own)
+      return () => { listeners.delete(own) }
+    },
     apply: applyOrOverflow,
     ready: async () => await readiness,
     close

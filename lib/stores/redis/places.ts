@@ -19,6 +19,11 @@ export class LogPlaces {
 
   constructor (private readonly client: RedisClient, private readonly keys: StoreKeys) {}
 
+  /** Where the copy stands in each log (a copy of the places), or undefined while it has no place. */
+  current (): LogPosition[] | undefined {
+    return this.places?.slice()
+  }
+
   /** Forgets every place (the copy was dropped): only a full load can place it again. */
   forget (): void {
     this.places = undefined

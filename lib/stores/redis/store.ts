@@ -3,6 +3,7 @@ import { DEFAULTS, REDIS_STORE_OPTIONS } from '../../options/defaults'
 import type { RedisStore, RedisStoreOptions, SessionRecord } from '../../types'
 import { redisAttempts } from './attempts'
 import { channelOf, checkRedisClient } from './client'
+import { redisHistory } from './history'
 import { LOG_LENGTH, bucketOf, encodeId, storeKeys } from './keys'
 import { startRedisMirror } from './mirror'
 import { END_SCRIPT, END_SUBJECT_SCRIPT, RENEW_SCRIPT } from './scripts'
@@ -50,6 +51,8 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const gate = claimingGate(startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`, `${prefix}app`], log: `${prefix}log:`, channel, wait: minReplicas > 0 }), client, prefix)
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
+  // The revocation feed's: the logs, read by whichever instance a reader connects to.
+  const history = redisHistory({ client, prefix, keys, channel, assert: () => { gate.assert() }, mirror })
 
   /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
   async function read (key: string): Promise<string | null> {
@@ -77,7 +80,10 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   async function write (script: string, key: string, id: string, ...args: Array<string | number>): Promise<string> {
     await gate.passed
     const bucket = bucketOf(id)
-    return String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, encodeId(id), ...args))
+    const value = String(await writer.eval(script, 2, key, keys.log(bucket), channel, bucket, LOG_LENGTH, encodeId(id), ...args))
+    // This process' own readers hear of it at once, not when the message comes back.
+    history.wake()
+    return value
   }
 
   return {
@@ -103,7 +109,8 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
     },
     attempts: redisAttempts(client, prefix),
     claimPrefix: gate.claim,
+    history: history.view,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
-    close: async () => { gate.close(); writer.close(); await mirror?.close() }
+    close: async () => { gate.close(); writer.close(); history.close(); await mirror?.close() }
   }
 }
