@@ -62,7 +62,7 @@ async function startPython (t: Test, env: Record<string, string>): Promise<Pytho
   const port = await freePort()
   let output = ''
   const child = spawn(found.python, [APP], {
-    env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1', HOST: '127.0.0.1', PORT: String(port), FEED_KEY: FEED_HEADERS['x-feed-key'], JWT_ISSUER: ISSUER, MAX_STALENESS: '1', RENEW_GRACE: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', HOST: '127.0.0.1', PORT: String(port), FEED_KEY: FEED_HEADERS['x-feed-key'], JWT_ISSUER: ISSUER, MAX_STALENESS: '1', RENEW_GRACE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -115,7 +115,7 @@ for (const mode of ['secret', 'jwks'] as const) {
     // Logout: the session ended.
     t.equal((await issuer.app.inject({ method: 'POST', url: '/@logout', headers: bearer(alice) })).statusCode, 204)
     t.ok(await wait(alice, 401), 'a logged-out token is refused')
-    t.equal((await (await fetch(`${python.url}/orders`, { headers: bearer(alice) })).json()).code, 'FST_JWT_SESSION_REVOKED_TOKEN')
+    t.equal((await (await fetch(`${python.url}/orders`, { headers: bearer(alice) })).json() as { code: string }).code, 'FST_JWT_SESSION_REVOKED_TOKEN')
 
     // Logout everywhere: every session of the user that logged in until then, the other one too.
     const [bob, bobElsewhere] = [await loginAt(issuer.app, 'bob'), await loginAt(issuer.app, 'bob')]
@@ -164,7 +164,7 @@ test('the Python service answers 503 while the issuer is away, then follows it o
   const python = await startPython(t, pythonEnv(first.url, 'secret'))
   const early = await fetch(`${python.url}/orders`, { headers: bearer(token) })
   t.equal(early.status, 503, 'no snapshot yet: 503')
-  t.equal((await early.json()).code, 'FST_JWT_SESSION_STORE_UNAVAILABLE')
+  t.equal((await early.json() as { code: string }).code, 'FST_JWT_SESSION_STORE_UNAVAILABLE')
   t.equal(early.headers.get('retry-after'), '1', 'with Retry-After')
   await sleep(1500)
   t.equal(await pythonStatus(python, token), 503, 'still 503 while the issuer is down')

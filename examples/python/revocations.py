@@ -28,7 +28,7 @@ class Revocations:
         self.max_staleness, self.leeway = max_staleness, leeway
         self.sessions, self.subjects = {}, {}  # sid: (generation, renewed_at_us, ended, expires_at); sub: (cutoff_us, expires_at)
         self.staging, self.complete, self.caught_up, self.last_word = None, False, False, float("-inf")
-        self.seen, self.cursor, self.lock = {}, None, threading.Lock()
+        self.seen, self.cursor, self.lock, self.pruned = {}, None, threading.Lock(), 0
 
     def current(self):
         return self.complete and self.caught_up and time.monotonic() - self.last_word <= self.max_staleness
@@ -44,7 +44,8 @@ class Revocations:
             raise ValueError("iat out of bounds, or not exactly one event")
         if HEARTBEAT in claims["events"] and claims["iat"] < now - self.max_staleness - self.leeway:
             raise ValueError("a heartbeat older than max_staleness")
-        self.seen = {jti: iat for jti, iat in self.seen.items() if iat >= now - JTI_MEMORY}
+        while self.seen and next(iter(self.seen.values())) < now - JTI_MEMORY:  # oldest first
+            del self.seen[next(iter(self.seen))]
         if claims["jti"] in self.seen:
             raise ValueError("a jti seen before (a replay)")
         self.seen[claims["jti"]] = claims["iat"]
@@ -69,10 +70,19 @@ class Revocations:
             self.subjects[name] = (cutoff, max(body["expires_at"], self.subjects.get(name, (0, 0))[1]))
         elif kind == HEARTBEAT:
             self.caught_up = True  # the issuer has sent everything up to now
+            self.prune()
         else:
             raise ValueError("an unknown event type")
         self.last_word = time.monotonic()
         self.cursor = event_id or self.cursor  # only changes and a snapshot's last chunk carry an id
+
+    def prune(self):
+        """Drops, once a minute, the entries past their expires_at: no token they concern is valid any more."""
+        now = time.time()
+        if now - self.pruned >= 60:
+            self.pruned = now
+            self.sessions = {sid: entry for sid, entry in self.sessions.items() if entry[3] >= now}
+            self.subjects = {sub: entry for sub, entry in self.subjects.items() if entry[1] >= now}
 
     def handle(self, token, event_id):
         try:
