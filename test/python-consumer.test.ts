@@ -62,7 +62,22 @@ async function startPython (t: Test, env: Record<string, string>): Promise<Pytho
   const port = await freePort()
   let output = ''
   const child = spawn(found.python, [APP], {
-    env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', HOST: '127.0.0.1', PORT: String(port), FEED_KEY: FEED_HEADERS['x-feed-key'], JWT_ISSUER: ISSUER, MAX_STALENESS: '1', RENEW_GRACE: '0', ...env },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      FEED_KEY: FEED_HEADERS['x-feed-key'],
+      JWT_ISSUER: ISSUER,
+      JWT_SECRET: '',
+      JWT_AUDIENCE: '',
+      // Two seconds: the tests run beside others on two cores; a heartbeat comes every 500 ms.
+      MAX_STALENESS: '2',
+      RENEW_GRACE: '0',
+      CLOCK_TOLERANCE: '5',
+      ...env
+    },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -108,21 +123,21 @@ for (const mode of ['secret', 'jwks'] as const) {
     const alice = await loginAt(issuer.app)
     t.ok(await wait(alice, 200), 'a fresh token passes once the snapshot is in')
     const body = await (await fetch(`${python.url}/orders`, { headers: bearer(alice) })).json()
-    t.same(body, { user: 'u-alice', orders: [] })
+    t.same(body, { user: 'u-alice', orders: [] }, 'the route answers for the token\'s user')
     t.equal(await pythonStatus(python, 'not.a.token'), 401, 'garbage is refused')
     t.equal((await fetch(`${python.url}/orders`)).status, 401, 'no token is refused')
 
     // Logout: the session ended.
     t.equal((await issuer.app.inject({ method: 'POST', url: '/@logout', headers: bearer(alice) })).statusCode, 204)
     t.ok(await wait(alice, 401), 'a logged-out token is refused')
-    t.equal((await (await fetch(`${python.url}/orders`, { headers: bearer(alice) })).json() as { code: string }).code, 'FST_JWT_SESSION_REVOKED_TOKEN')
+    t.equal((await (await fetch(`${python.url}/orders`, { headers: bearer(alice) })).json() as { code: string }).code, 'FST_JWT_SESSION_REVOKED_TOKEN', 'as revoked')
 
     // Logout everywhere: every session of the user that logged in until then, the other one too.
     const [bob, bobElsewhere] = [await loginAt(issuer.app, 'bob'), await loginAt(issuer.app, 'bob')]
     t.ok(await wait(bobElsewhere, 200), 'bob\'s other session passes')
     t.equal((await issuer.app.inject({ method: 'POST', url: '/@logout', headers: bearer(bob), payload: { all: true } })).statusCode, 204)
     t.ok(await wait(bobElsewhere, 401), 'logout everywhere reaches bob\'s other session')
-    t.equal(await pythonStatus(python, bob), 401, 'and the one that asked')
+    t.ok(await wait(bob, 401), 'and the one that asked')
     const bobAgain = await loginAt(issuer.app, 'bob')
     t.ok(await wait(bobAgain, 200), 'a login after it passes')
 
@@ -131,7 +146,7 @@ for (const mode of ['secret', 'jwks'] as const) {
     t.ok(await wait(carol, 200))
     const renewed = (await issuer.app.inject({ method: 'POST', url: '/@login-renew', headers: bearer(carol) })).json().token as string
     t.ok(await wait(carol, 401), 'the renewed-away token is refused')
-    t.equal(await pythonStatus(python, renewed), 200, 'its successor passes')
+    t.ok(await wait(renewed, 200), 'its successor passes')
 
     // A SET of the feed is no access token, though signed with the same key.
     const set = await firstSet(issuer.url)
