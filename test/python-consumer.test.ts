@@ -1,8 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { get } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import { createServer as createHttpServer, get } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { createSigner } from 'fast-jwt'
 import { test, type Test } from 'tap'
 import { bearer, decodePayload, SECRET } from './helpers'
 import { FEED_HEADERS, ISSUER, issuerApp, loginAt, memoryStore } from './feed-helpers'
@@ -200,4 +202,52 @@ test('the Python service answers 503 while the issuer is away, then follows it o
     return status === 401
   }), 'the session ended while it was away is refused')
   t.notOk(seen.has(200), 'never 200 on the way')
+})
+
+/** A feed server of its own making: a snapshot with a cursor, then a heartbeat every 300 ms, each signed by `sign`. */
+async function fakeFeed (t: Test, sign: (events: Record<string, unknown>) => string): Promise<string> {
+  const server = createHttpServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    response.write(`id: c1\ndata: ${sign({ 'urn:fastify-jwt-session:event:snapshot': { sessions: [], subjects: [], last: true } })}\n\n`)
+    const beat = (): boolean => response.write(`data: ${sign({ 'urn:fastify-jwt-session:event:heartbeat': {} })}\n\n`)
+    beat()
+    const timer = setInterval(beat, 300)
+    response.on('close', () => clearInterval(timer))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+test('the Python service verifies every SET: a feed that fails a check leaves it at 503', async (t) => {
+  const issuer = await issuerApp(t, memoryStore())
+  const token = await loginAt(issuer.app)
+  const now = (): number => Math.floor(Date.now() / 1000)
+  const signer = (key: string, typ: string) => createSigner({ key, algorithm: 'HS256', header: { alg: 'HS256', typ } })
+  const good = signer(SECRET, 'secevent+jwt')
+  const claims = (events: Record<string, unknown>): Record<string, unknown> => ({ iss: ISSUER, iat: now(), jti: randomBytes(16).toString('base64url'), events })
+  const feeds: Record<string, (events: Record<string, unknown>) => string> = {
+    'another key': (events) => signer('another-secret-of-at-least-32-bytes!!', 'secevent+jwt')(claims(events)),
+    'typ JWT': (events) => signer(SECRET, 'JWT')(claims(events)),
+    'another issuer': (events) => good({ ...claims(events), iss: 'https://elsewhere.test' }),
+    'iat three minutes ago': (events) => good({ ...claims(events), iat: now() - 180 }),
+    'iat a minute ahead': (events) => good({ ...claims(events), iat: now() + 60 }),
+    'a replayed jti': (events) => good({ ...claims(events), jti: 'the-same-jti-each-time' })
+  }
+  // The fake feed is right when signed right: the service answers 200.
+  const right = await startPython(t, { ISSUER_URL: await fakeFeed(t, (events) => good(claims(events))), JWT_SECRET: SECRET })
+  t.ok(await within(10_000, async () => await pythonStatus(right, token) === 200), 'a feed signed right: 200')
+  for (const [name, sign] of Object.entries(feeds)) {
+    const python = await startPython(t, { ISSUER_URL: await fakeFeed(t, sign), JWT_SECRET: SECRET })
+    await sleep(1000)
+    const seen = new Set<number>()
+    for (let turn = 0; turn < 5; turn++) {
+      seen.add(await pythonStatus(python, token))
+      await sleep(100)
+    }
+    t.same([...seen], [503], `${name}: 503, never 200`)
+  }
 })

@@ -85,12 +85,15 @@ class Revocations:
             self.subjects = {sub: entry for sub, entry in self.subjects.items() if entry[1] >= now}
 
     def handle(self, token, event_id):
+        """Applies one event; answers False when it failed a check (it changed nothing, and is no word from the issuer)."""
         try:
             claims = self.verify(token)
             with self.lock:
                 self.apply(claims, event_id)
-        except Exception as error:  # an event that fails a check changes nothing and is no word from the issuer
-            log.warning("ignored an event of the revocation feed: %s", type(error).__name__)
+            return True
+        except Exception as error:
+            log.warning("refused an event of the revocation feed: %s", type(error).__name__)
+            return False
 
     def connect(self):
         headers = dict(self.headers, accept="text/event-stream", **({"last-event-id": self.cursor} if self.cursor else {}))
@@ -104,8 +107,10 @@ class Revocations:
                 if time.monotonic() - max(started, self.last_word) > self.max_staleness:
                     return log.warning("no verified event for max_staleness: reconnecting")
                 if line == "":  # the blank line ends an event
-                    if data:
-                        self.handle("\n".join(data), event_id)
+                    if data and not self.handle("\n".join(data), event_id):
+                        # Reconnect from the last cursor applied: a change refused here (a chunk too old,
+                        # clocks apart) is sent again, newly signed, rather than lost; a snapshot restarts.
+                        return
                     event_id, data = None, []
                 elif not line.startswith(":"):
                     field, _, value = line.partition(":")
