@@ -1,16 +1,25 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import jwtAuth, { type RevocationStore } from 'fastify-jwt-session'
+import jwtAuth from 'fastify-jwt-session'
+import { FEED_KEY_HEADER } from './user-service'
 
 /**
  * A service that only verifies: it trusts the user service's JWKS, never sees a password,
  * cannot sign a token, and checks every request locally (the JWKS is fetched once, then
- * when a new key appears). Given the user service's revocation store, it refuses logged-out
- * tokens too.
+ * when a new key appears). It shares no store with the user service: it follows the user
+ * service's revocation feed (`followRevocations`), so a logout there is refused here within
+ * milliseconds, and every token answers 503 while the feed is not current (before its first
+ * snapshot, or when nothing was heard from the user service for `maxStaleness`).
  */
-export async function buildOrdersService (jwksUrl: string, revocationStore: RevocationStore): Promise<FastifyInstance> {
+export async function buildOrdersService (usersUrl: string, feedKey: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: 'info' } })
-  // The audience every token of the user service is for: tokens the issuer made for others are refused.
-  await app.register(jwtAuth, { jwks: { url: jwksUrl }, issuer: 'http://users.example', audience: 'http://api.example', expiresIn: '15m', revocationStore })
+  await app.register(jwtAuth, {
+    jwks: { url: `${usersUrl}/.well-known/jwks.json` },
+    issuer: 'http://users.example',
+    // The audience every token of the user service is for: tokens the issuer made for others are refused.
+    audience: 'http://api.example',
+    expiresIn: '15m',
+    followRevocations: { url: `${usersUrl}/@revocations`, headers: { [FEED_KEY_HEADER]: feedKey }, maxStaleness: '5s' }
+  })
 
   const orders = new Map<string, Array<{ id: number, item: string }>>()
   app.get('/orders', { onRequest: app.authenticate }, async (request) => ({ user: request.user.sub, orders: orders.get(request.user.sub) ?? [] }))

@@ -1,38 +1,32 @@
-import { Redis } from 'ioredis'
-import { memoryStore, redisStore, type RevocationStore } from 'fastify-jwt-session'
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
 import { buildOrdersService } from './orders-service'
 import { buildUserService } from './user-service'
 
-/** Ports and the optional Redis URL, from the environment. */
+/** Ports, the host and the feed's credential, from the environment. */
 export interface MicroservicesEnv {
   USERS_PORT?: string
   ORDERS_PORT?: string
   HOST?: string
-  REDIS_URL?: string
+  FEED_KEY?: string
 }
 
 /**
- * Starts both services. They share one revocation store: Redis with `REDIS_URL` (as two
- * separate deployments would), otherwise one memory store in this process.
+ * Starts both services. They share no store: the orders service follows the users service's
+ * revocation feed, reading it with `FEED_KEY` (random when unset; set it to let another
+ * follower in, such as the Python example).
  */
 export async function startMicroservices (env: MicroservicesEnv = process.env): Promise<{ users: string, orders: string, close: () => Promise<void> }> {
   const host = env.HOST ?? '127.0.0.1'
-  const clients: Redis[] = []
-  const loading: Array<Promise<void>> = []
-  const store = (): RevocationStore => {
-    if (env.REDIS_URL === undefined || env.REDIS_URL === '') return shared
-    const client = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-    clients.push(client)
-    const redis = redisStore({ client })
-    loading.push(redis.ready())
-    return redis
-  }
-  const shared = memoryStore()
-  const users = await buildUserService(store())
+  const feedKey = env.FEED_KEY === undefined || env.FEED_KEY === '' ? randomBytes(32).toString('base64url') : env.FEED_KEY
+  const users = await buildUserService({ feedKey })
+  if (feedKey !== env.FEED_KEY) users.log.warn('FEED_KEY is not set: using a random one, so only the orders service started here can read the revocation feed')
   const usersUrl = await users.listen({ port: Number(env.USERS_PORT ?? 3001), host })
-  const orders = await buildOrdersService(`${usersUrl}/.well-known/jwks.json`, store())
-  // Each Redis mirror answers 503 until it has loaded: take requests once they have.
-  await Promise.all(loading)
+  // The orders service reaches the users service on the loopback interface when it listens on all of them.
+  const { port } = users.server.address() as AddressInfo
+  const reach = host === '0.0.0.0' || host === '::' ? `http://127.0.0.1:${port}` : usersUrl
+  const orders = await buildOrdersService(reach, feedKey)
+  // Until its first snapshot of the users service's revocations, the orders service answers 503.
   const ordersUrl = await orders.listen({ port: Number(env.ORDERS_PORT ?? 3002), host })
   return {
     users: usersUrl,
@@ -40,7 +34,6 @@ export async function startMicroservices (env: MicroservicesEnv = process.env): 
     close: async () => {
       await orders.close()
       await users.close()
-      for (const client of clients) client.disconnect()
     }
   }
 }
