@@ -76,6 +76,11 @@ export async function buildServer (env: ServerEnv = {}, revocationStore?: Revoca
   // Hooks in an array: had the plugin not loaded yet, Fastify would refuse the route.
   app.get('/protected', { onRequest: [app.authenticate] }, async (request) => ({ status: 'ok', user: request.user.sub }))
   app.get('/admin', { onRequest: [app.requireRoles('admin')] }, async (request) => ({ status: 'ok', user: request.user.sub }))
+  // A readiness probe: 503 whenever authenticated requests would answer 503.
+  app.get('/health', async (_request, reply) => {
+    const health = app.jwtAuth.health()
+    return await reply.code(health.ready ? 200 : 503).send(health)
+  })
   return app
 }
 

@@ -10,6 +10,17 @@ import { ENDED_VALUE, parseCutoff, parseSession } from './values'
 import { startPreflight } from './preflight-gate'
 import { claimingGate } from './owner'
 import { revocationWriter } from './replication'
+import type { PartHealth } from '../../ops/health'
+
+/** `unavailable` while the gate refuses calls (Redis not checked yet, refused, or the prefix not claimed); else undefined. */
+function gateHealth (gate: { assert (): void }): PartHealth | undefined {
+  try {
+    gate.assert()
+    return undefined
+  } catch {
+    return { state: 'unavailable', since: 0 }
+  }
+}
 
 /**
  * The lifetime Redis gives a key that must last until `expiresAt` (seconds, the app's clock):
@@ -50,6 +61,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const gate = claimingGate(startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`, `${prefix}app`], log: `${prefix}log:`, channel, wait: minReplicas > 0 }), client, prefix)
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
+  const startedAt = Date.now()
 
   /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
   async function read (key: string): Promise<string | null> {
@@ -104,6 +116,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
     attempts: redisAttempts(client, prefix),
     claimPrefix: gate.claim,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
-    close: async () => { gate.close(); writer.close(); await mirror?.close() }
+    close: async () => { gate.close(); writer.close(); await mirror?.close() },
+    health: () => gateHealth(gate) ?? mirror?.health() ?? { state: 'ready', since: startedAt }
   }
 }
