@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import jwtAuth, { memoryStore, redisStore, type RevocationStore } from 'fastify-jwt-session'
+import { exposeMetrics } from './metrics'
 import { checkCredentials, findUser } from './users'
 
 /** The example's settings, from the environment (see the README). */
@@ -81,6 +82,7 @@ export async function buildServer (env: ServerEnv = {}, revocationStore?: Revoca
     const health = app.jwtAuth.health()
     return await reply.code(health.ready ? 200 : 503).send(health)
   })
+  exposeMetrics(app)
   return app
 }
 

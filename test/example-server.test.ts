@@ -23,6 +23,7 @@ test('the example: admin reaches /protected and /admin, roger only /protected', 
   t.same((await app.inject({ url: '/protected', headers: auth(roger.token) })).json(), { status: 'ok', user: 'roger' })
   t.equal((await app.inject({ url: '/admin', headers: auth(roger.token) })).statusCode, 403)
   t.match((await app.inject({ url: '/health' })).json(), { ready: true, store: { state: 'ready' } }, 'the readiness probe')
+  t.match((await app.inject({ url: '/metrics' })).body, /jwt_session_events_total\{event="login",code=""\} 2/, 'the logins counted')
   t.equal((await app.inject({ url: '/protected' })).statusCode, 401)
   const claims = JSON.parse(Buffer.from(admin.token.split('.')[1] as string, 'base64url').toString())
   t.equal(claims.fullname, 'Ada Admin')
