@@ -77,16 +77,19 @@ test('403 from requireRoles and 503 from a store outage are refused with their c
     end: (...args) => { if (endDown) throw new Error('the store is away'); inner.end(...args) },
     endSubject: (...args) => inner.endSubject(...args)
   }
-  const app = await buildApp(t, { revocationStore: store })
+  const app = await buildApp(t, { revocationStore: store }, (app) => {
+    app.get('/optional', { onRequest: app.authenticateOptional }, async (request) => ({ user: request.user?.sub ?? null }))
+  })
   const bob = await login(app, 'bob')
   t.equal((await app.inject({ url: '/admin', headers: bearer(bob) })).statusCode, 403)
   down = true
   t.equal((await app.inject({ url: '/me', headers: bearer(bob) })).statusCode, 503)
+  t.equal((await app.inject({ url: '/optional', headers: bearer(bob) })).statusCode, 503, 'authenticateOptional fails an outage too')
   down = false
   const alice = await login(app)
   endDown = true
   t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(alice) })).statusCode, 503, 'the session is checked, its end fails')
-  t.match(of(heard, 'refused'), [{ code: 'FST_JWT_SESSION_FORBIDDEN', statusCode: 403 }, { statusCode: 503 }])
+  t.match(of(heard, 'refused'), [{ code: 'FST_JWT_SESSION_FORBIDDEN', statusCode: 403 }, { statusCode: 503 }, { statusCode: 503 }])
   const calls = of(heard, 'store-call')
   t.ok(calls.some((call) => call.ok === true) && calls.some((call) => call.ok === false), 'store calls that answered and that failed')
   t.ok(calls.every((call) => typeof call.durationMs === 'number'))

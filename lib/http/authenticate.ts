@@ -143,7 +143,11 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
    * if something else had set it (a shared @fastify/jwt decorator, a host hook).
    */
   function anonymousUnlessOutage (request: FastifyRequest, done: HookHandlerDoneFunction, error: unknown): void {
-    if (!isRefusal(error)) return done(error as Error)
+    if (!isRefusal(error)) {
+      // An outage fails the request here too (503): counted with authenticate's refusals.
+      if (channels.refused.hasSubscribers) publishRefused(error)
+      return done(error as Error)
+    }
     request.user = null as unknown as SessionClaims
     done()
   }
