@@ -169,7 +169,28 @@ declare namespace fastifyJwtSession {
    * `storeTimeout` refuses the request with 503. An entry may be dropped after its
    * `expiresAt` (seconds since the epoch): no token it concerns can be used or renewed then.
    */
+  /** One part of {@link JwtAuthApi.health}: its state, and since when (ms since the epoch; 0 when not known). */
+  export interface PartHealth {
+    readonly state: string
+    readonly since: number
+  }
+
+  /**
+   * What `fastify.jwtAuth.health()` answers, for a readiness probe. `ready` is false whenever
+   * requests would answer 503: a store `unavailable`, `loading`, `distrusted` or `closed`, a
+   * follower `pending` or `stale`, a remote JWKS `pending` (never fetched). A store without
+   * `health()` shows `unknown` and does not make `ready` false; no store shows `none`.
+   */
+  export interface Health {
+    readonly ready: boolean
+    readonly store: PartHealth
+    readonly keys: PartHealth
+    readonly feed: PartHealth
+  }
+
   export interface RevocationStore {
+    /** Optional, feature-detected: the store's state for `jwtAuth.health()` (the Redis store: its gate and mirror). */
+    health?(): PartHealth
     /** The session's record, or `undefined` (or `null`) when nothing is recorded for it. Read on every request. */
     session (sid: string): SessionRecord | undefined | null | Promise<SessionRecord | undefined | null>
     /** The user's logout-everywhere cut-off (a login time in microseconds), or `undefined` (or `null`). Read on every request. */
@@ -621,6 +642,19 @@ declare namespace fastifyJwtSession {
     revoke (claims: SessionClaims): Promise<void>
     /** Revokes every session of `sub` logged in until now; rejects with 501 without a store. */
     revokeSubject (sub: string): Promise<void>
+    /**
+     * The store's, the keys' and the revocation feed's states, and whether requests would be
+     * served (`ready`): for a readiness route. Synchronous, reads state already held.
+     *
+     * @example
+     * ```ts
+     * app.get('/ready', async (request, reply) => {
+     *   const health = app.jwtAuth.health()
+     *   return reply.code(health.ready ? 200 : 503).send(health)
+     * })
+     * ```
+     */
+    health (): Health
   }
 
   /** The plugin. */

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import jwtAuth, { memoryStore, redisStore, type RevocationStore } from 'fastify-jwt-session'
+import { exposeMetrics } from './metrics'
 import { checkCredentials, findUser } from './users'
 
 /** The example's settings, from the environment (see the README). */
@@ -76,6 +77,12 @@ export async function buildServer (env: ServerEnv = {}, revocationStore?: Revoca
   // Hooks in an array: had the plugin not loaded yet, Fastify would refuse the route.
   app.get('/protected', { onRequest: [app.authenticate] }, async (request) => ({ status: 'ok', user: request.user.sub }))
   app.get('/admin', { onRequest: [app.requireRoles('admin')] }, async (request) => ({ status: 'ok', user: request.user.sub }))
+  // A readiness probe: 503 whenever authenticated requests would answer 503.
+  app.get('/health', async (_request, reply) => {
+    const health = app.jwtAuth.health()
+    return await reply.code(health.ready ? 200 : 503).send(health)
+  })
+  exposeMetrics(app)
   return app
 }
 

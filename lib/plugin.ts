@@ -9,6 +9,7 @@ import { createFeedEnds } from './feed/ends'
 import { createLocalKeyring } from './jwt/local-keyring'
 import { createRemoteKeyring } from './jwt/remote-keyring'
 import { createTokenService } from './jwt/token-service'
+import { composeHealth, steadyPart, storeHealth } from './ops/health'
 import { OptionError } from './options/checks'
 import { resolveOptions } from './options/resolve'
 import { createAudit } from './routes/audit'
@@ -49,6 +50,9 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorate('authenticate', authenticator.hook as AuthHook)
   fastify.decorate('requireRoles', authenticator.requireRoles as (...roles: string[]) => AuthHook)
   fastify.decorate('authenticateOptional', authenticator.optionalHook as AuthHook)
+  // The parts that never change state, built once.
+  const localKeys = steadyPart('local')
+  const noFeed = steadyPart(feed.publisher === undefined ? 'none' : 'publishing')
   const api: JwtAuthApi = {
     // Stamped after the user's logout-all cut-off: a token signed right after revokeSubject works.
     sign: (user: SessionUser) => tokens.sign(user, undefined, revocations.loginCutoffNow((user as { sub?: unknown } | null)?.sub)).token,
@@ -58,7 +62,12 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
       return verified.claims
     },
     revoke: async (claims: SessionClaims) => await revocations.end(claims),
-    revokeSubject: async (sub: string) => await revocations.endSubject(sub)
+    revokeSubject: async (sub: string) => await revocations.endSubject(sub),
+    health: () => composeHealth(
+      storeHealth(options.revocationStore),
+      keyring.health?.() ?? localKeys,
+      feed.follower?.health() ?? noFeed
+    )
   }
   fastify.decorate('jwtAuth', Object.freeze(api))
 

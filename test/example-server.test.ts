@@ -22,6 +22,8 @@ test('the example: admin reaches /protected and /admin, roger only /protected', 
   t.same((await app.inject({ url: '/admin', headers: auth(admin.token) })).json(), { status: 'ok', user: 'admin' })
   t.same((await app.inject({ url: '/protected', headers: auth(roger.token) })).json(), { status: 'ok', user: 'roger' })
   t.equal((await app.inject({ url: '/admin', headers: auth(roger.token) })).statusCode, 403)
+  t.match((await app.inject({ url: '/health' })).json(), { ready: true, store: { state: 'ready' } }, 'the readiness probe')
+  t.match((await app.inject({ url: '/metrics' })).body, /jwt_session_events_total\{event="login",code=""\} 2/, 'the logins counted')
   t.equal((await app.inject({ url: '/protected' })).statusCode, 401)
   const claims = JSON.parse(Buffer.from(admin.token.split('.')[1] as string, 'base64url').toString())
   t.equal(claims.fullname, 'Ada Admin')
@@ -74,7 +76,7 @@ test('the example serves Swagger UI at /docs, with the plugin\'s routes and the 
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
   const document = (await app.inject({ url: '/docs/json' })).json()
-  t.same(Object.keys(document.paths).sort(), ['/@login', '/@login-renew', '/@logout', '/admin', '/protected'])
+  t.same(Object.keys(document.paths).sort(), ['/@login', '/@login-renew', '/@logout', '/admin', '/health', '/protected'])
   t.same(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
 })
 

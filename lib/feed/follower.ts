@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { FastifyBaseLogger } from 'fastify'
+import { PartState, type PartHealth } from '../ops/health'
 import type { ResolvedFollow } from '../options/resolved'
 import type { RevocationStore } from '../types'
 import { FeedCopy } from './copy'
@@ -18,6 +19,8 @@ export interface Follower {
   /** Connects, and keeps reconnecting until {@link Follower.stop}. */
   start (): void
   stop (): void
+  /** `pending` before the first snapshot, `current`, or `stale` (requests answer 503), and since when. */
+  health (): PartHealth
 }
 
 /**
@@ -32,6 +35,8 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
   const lifetime = new AbortController()
   let connection = new AbortController()
   let cursor: string | undefined
+  // Read when asked (health()), from the copy's own verdict: no timer of its own.
+  const state = new PartState('feed', 'pending')
 
   async function handle (message: EventSourceMessage): Promise<void> {
     try {
@@ -96,6 +101,11 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
     stop () {
       lifetime.abort()
       connection.abort()
+    },
+    health () {
+      if (copy.current) state.set('current')
+      else if (state.health.state !== 'pending') state.set('stale')
+      return state.health
     }
   }
 }

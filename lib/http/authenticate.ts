@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ForbiddenError } from '../errors'
+import { channels, publishRefused } from '../ops/channels'
 import type { TokenService, VerifiedToken } from '../jwt/token-service'
 import type { Revocations } from '../sessions/revocations'
 import type { SessionClaims } from '../types'
@@ -102,10 +103,14 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     try {
       result = authenticate(request)
     } catch (error) {
+      if (channels.refused.hasSubscribers) publishRefused(error)
       return done(error as Error)
     }
     if (result instanceof Promise) {
-      result.then(() => next(request, done), done)
+      result.then(() => next(request, done), (error: unknown) => {
+        if (channels.refused.hasSubscribers) publishRefused(error)
+        done(error as Error)
+      })
     } else {
       next(request, done)
     }
@@ -124,7 +129,9 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
       for (const role of request.user.roles) {
         if (wanted.has(role)) return done()
       }
-      done(new ForbiddenError())
+      const error = new ForbiddenError()
+      if (channels.refused.hasSubscribers) publishRefused(error)
+      done(error)
     }
     return function requireRolesHook (request, _reply, done) {
       whenAuthenticated(request, done, checkRoles)
@@ -136,7 +143,11 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
    * if something else had set it (a shared @fastify/jwt decorator, a host hook).
    */
   function anonymousUnlessOutage (request: FastifyRequest, done: HookHandlerDoneFunction, error: unknown): void {
-    if (!isRefusal(error)) return done(error as Error)
+    if (!isRefusal(error)) {
+      // An outage fails the request here too (503): counted with authenticate's refusals.
+      if (channels.refused.hasSubscribers) publishRefused(error)
+      return done(error as Error)
+    }
     request.user = null as unknown as SessionClaims
     done()
   }

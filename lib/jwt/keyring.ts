@@ -1,3 +1,4 @@
+import type { PartHealth } from '../ops/health'
 import type { JsonWebKey } from 'node:crypto'
 import type { Verifier } from './validity'
 
@@ -14,6 +15,8 @@ export interface Keyring {
   trusts (verify: Verifier): boolean
   /** The JWKS document this service publishes, or undefined. */
   readonly jwks: { keys: JsonWebKey[] } | undefined
+  /** A remote JWKS's state (`pending`, `fetched`, `failed`) for `health()`; a local keyring has none. */
+  health?(): PartHealth
 }
 
 /**

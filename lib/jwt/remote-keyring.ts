@@ -1,4 +1,5 @@
 import { InvalidTokenError, KeysUnavailableError } from '../errors'
+import { PartState } from '../ops/health'
 import { ASYMMETRIC_ALGORITHMS } from '../options/defaults'
 import type { ResolvedJwks, ResolvedOptions } from '../options/resolved'
 import { jwkKey, type JwkKey } from './jwk-key'
@@ -41,6 +42,8 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
   let fetchedAt = -Infinity
   let attemptedAt = -Infinity
   let pending: Promise<void> | undefined
+  // For health() and the store channel: never fetched (503s), fetched, or the last fetch failed.
+  const state = new PartState('keys', 'pending')
 
   /** The keys of `jwks`, keeping the verifier of a key that did not change; a kid given twice is ambiguous and dropped. */
   function readDocument (keys: readonly unknown[]): Map<string, Known> {
@@ -67,8 +70,11 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
       loaded = true
       failure = undefined
       fetchedAt = Date.now()
+      state.set('fetched')
     } catch (error) {
       failure = error
+      // With a document in hand the keys still serve; without one, requests answer 503.
+      if (loaded) state.set('failed')
     }
   }
 
@@ -95,6 +101,11 @@ export function createRemoteKeyring (jwks: ResolvedJwks, options: ResolvedOption
   return {
     sign: undefined,
     jwks: undefined,
+    health () {
+      // A readiness probe must not wait for a token that cannot come while the app is unready: asking fetches.
+      if (!loaded && Date.now() - attemptedAt >= jwks.refetchInterval) void refreshOnce()
+      return state.health
+    },
     trusts (verify) {
       // Cached tokens never reach verifierFor: their hits keep the document fresh too.
       refreshIfStale(Date.now())

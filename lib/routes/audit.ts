@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import { channels } from '../ops/channels'
 import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent } from '../types'
 
 /**
@@ -38,22 +39,28 @@ export function createAudit (hooks: Readonly<AuditHooks>): Audit {
   return Object.freeze({
     login (request: FastifyRequest, event: LoginEvent) {
       request.log.info({ sub: event.sub, sid: event.sid }, 'fastify-jwt-session: logged in')
+      if (channels.login.hasSubscribers) channels.login.publish({ sub: event.sub, sid: event.sid, jti: event.jti })
       return reportIfSet(hooks.onLogin, 'onLogin', request, event)
     },
     loginFailed (request: FastifyRequest, event: LoginFailedEvent) {
       request.log.warn({ reason: event.reason }, 'fastify-jwt-session: login refused')
+      // No login name: people type passwords into it.
+      if (channels.loginFailed.hasSubscribers) channels.loginFailed.publish({ reason: event.reason === 'throttled' ? 'throttled' : 'credentials' })
       return reportIfSet(hooks.onLoginFailed, 'onLoginFailed', request, event)
     },
     renew (request: FastifyRequest, event: RenewEvent) {
       request.log.debug({ sub: event.sub, sid: event.sid }, 'fastify-jwt-session: renewed')
+      if (channels.renew.hasSubscribers) channels.renew.publish({ sub: event.sub, sid: event.sid, jti: event.jti, previousJti: event.previousJti })
       return reportIfSet(hooks.onRenew, 'onRenew', request, event)
     },
     logout (request: FastifyRequest, event: LogoutEvent) {
       request.log.info({ sub: event.sub, sid: event.sid, all: event.all }, 'fastify-jwt-session: logged out')
+      if (channels.logout.hasSubscribers) channels.logout.publish({ sub: event.sub, sid: event.sid, kind: event.all ? 'all' : 'one' })
       return reportIfSet(hooks.onLogout, 'onLogout', request, event)
     },
     reuse (request: FastifyRequest, event: ReuseEvent) {
       request.log.warn({ sub: event.sub, sid: event.sid, jti: event.jti }, 'fastify-jwt-session: a retired token was renewed after the grace; the session is revoked')
+      if (channels.reuse.hasSubscribers) channels.reuse.publish({ sub: event.sub, sid: event.sid, jti: event.jti })
       return reportIfSet(hooks.onReuse, 'onReuse', request, event)
     }
   })

@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../errors'
+import { channels, timeStoreCall } from '../ops/channels'
 
 /** Whether a store answered with a promise rather than at once. */
 export function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
@@ -22,13 +23,17 @@ export function withTimeout<T> (pending: Promise<T>, timeout: number): Promise<T
  * that run often (the login throttle with the memory counter).
  */
 export function callStoreNow<T> (call: () => T | Promise<T>, timeout: number): T | Promise<T> {
+  // Timed only for a subscriber (a store-call histogram): otherwise one boolean read.
+  const started = channels.storeCall.hasSubscribers ? performance.now() : -1
   let answer: T | Promise<T>
   try {
     answer = call()
   } catch (cause) {
+    if (started >= 0) channels.storeCall.publish({ durationMs: performance.now() - started, ok: false })
     throw new StoreUnavailableError({ cause })
   }
-  return isThenable(answer) ? withTimeout(answer, timeout) : answer
+  const checked = isThenable(answer) ? withTimeout(answer, timeout) : answer
+  return started >= 0 ? timeStoreCall(started, checked) : checked
 }
 
 /** {@link callStoreNow}, always as a promise: for the paths that are asynchronous anyway (revoking). */

@@ -27,6 +27,7 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
   const historySize = wholeNumber('memoryStore historySize', options.historySize ?? DEFAULTS.memoryStore.historySize, 1, 'a positive whole number')
   const tables = new SessionTables(maxEntries)
   const changes = new ChangeHistory(historySize)
+  const createdAt = Date.now()
 
   return {
     get size () {
@@ -35,6 +36,8 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
     history: changes.view(() => tables.dump(seconds())),
     session: (sid) => tables.session(sid),
     subject: (sub) => tables.subject(sub),
+    // Always ready: the state is this process's own memory.
+    health: () => ({ state: 'ready', since: createdAt }),
     renew (sid, generation, at, expiresAt) {
       const now = seconds()
       const current = tables.session(sid)

@@ -1,4 +1,5 @@
 import type { RedisClient, RevocationSnapshot, SessionRecord } from '../../types'
+import { PartState, type PartHealth } from '../../ops/health'
 import { MemoryStoreFullError, SessionTables } from '../memory/tables'
 import { HeardBuckets } from './hints'
 import { BUCKETS, bucketOf, storeKeys } from './keys'
@@ -35,6 +36,8 @@ export interface RedisMirror {
   ready (): Promise<void>
   /** Stops the subscription (its own connection) and the checks; the host's client is left alone. */
   close (): Promise<void>
+  /** `loading`, `ready`, `distrusted`, `overflow` (reads go to Redis) or `closed`, and since when. */
+  health (): PartHealth
 }
 
 /** When the mirror retries and checks, in milliseconds; tests shorten them. */
@@ -84,6 +87,8 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   let tables = new SessionTables(maxEntries)
   const places = new LogPlaces(client, storeKeys(prefix))
   let inSync = false
+  // What health() shows, and the store channel's state changes: the copy loading, distrusted, trusted again.
+  const state = new PartState('store', 'loading')
   let overflow = false
   let attempts = 0
   let checking = false
@@ -124,6 +129,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   function distrust (): void {
     attempts++
     inSync = false
+    if (state.health.state === 'ready') state.set('distrusted')
   }
 
   /**
@@ -136,6 +142,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     if (closed) return
     distrust()
     overflow = true
+    state.set('overflow')
     tables = new SessionTables(maxEntries)
     places.forget()
     clearTimeout(retry)
@@ -177,6 +184,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
       }
       if (!wanted()) return
       inSync = true
+      state.set('ready')
       confirmedAt = Date.now()
       overflow = false
       markReady()
@@ -226,6 +234,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
   async function close (): Promise<void> {
     closed = true
     distrust()
+    state.set('closed')
     overflow = false
     clearTimeout(retry)
     clearInterval(checks)
@@ -270,6 +279,7 @@ export function startRedisMirror (client: RedisClient, prefix: string, channel: 
     },
     apply: applyOrOverflow,
     ready: async () => await readiness,
-    close
+    close,
+    health: () => state.health
   }
 }

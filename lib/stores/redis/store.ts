@@ -11,6 +11,17 @@ import { ENDED_VALUE, parseCutoff, parseSession } from './values'
 import { startPreflight } from './preflight-gate'
 import { claimingGate } from './owner'
 import { revocationWriter } from './replication'
+import type { PartHealth } from '../../ops/health'
+
+/** `unavailable` while the gate refuses calls (Redis not checked yet, refused, or the prefix not claimed); else undefined. */
+function gateHealth (gate: { assert (): void }): PartHealth | undefined {
+  try {
+    gate.assert()
+    return undefined
+  } catch {
+    return { state: 'unavailable', since: 0 }
+  }
+}
 
 /**
  * The lifetime Redis gives a key that must last until `expiresAt` (seconds, the app's clock):
@@ -53,6 +64,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
   // The revocation feed's: the logs, read by whichever instance a reader connects to.
   const history = redisHistory({ client, prefix, keys, channel, assert: () => { gate.assert() }, mirror })
+  const startedAt = Date.now()
 
   /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
   async function read (key: string): Promise<string | null> {
@@ -111,6 +123,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
     claimPrefix: gate.claim,
     history: history.view,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
-    close: async () => { gate.close(); writer.close(); history.close(); await mirror?.close() }
+    close: async () => { gate.close(); writer.close(); history.close(); await mirror?.close() },
+    health: () => gateHealth(gate) ?? mirror?.health() ?? { state: 'ready', since: startedAt }
   }
 }
