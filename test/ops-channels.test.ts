@@ -68,11 +68,16 @@ test('every path publishes what an operator counts, and never a token, a passwor
 test('403 from requireRoles and 503 from a store outage are refused with their codes; store calls are timed', async (t) => {
   const heard = listen(t)
   let down = false
+  let slowDown = false
   let endDown = false
   const inner = memoryStore()
   const store: RevocationStore = {
-    session: (sid) => { if (down) throw new Error('the store is away'); return inner.session(sid) },
-    subject: (sub) => down ? Promise.reject(new Error('the store is away')) : Promise.resolve(inner.subject(sub)),
+    session: (sid) => {
+      if (down) throw new Error('the store is away')
+      // An asynchronous store whose answer fails: the hook's refusal comes later, from a promise.
+      return slowDown ? Promise.resolve(inner.session(sid)) : inner.session(sid)
+    },
+    subject: (sub) => down || slowDown ? Promise.reject(new Error('the store is away')) : Promise.resolve(inner.subject(sub)),
     renew: (...args) => inner.renew(...args),
     end: (...args) => { if (endDown) throw new Error('the store is away'); inner.end(...args) },
     endSubject: (...args) => inner.endSubject(...args)
@@ -86,10 +91,13 @@ test('403 from requireRoles and 503 from a store outage are refused with their c
   t.equal((await app.inject({ url: '/me', headers: bearer(bob) })).statusCode, 503)
   t.equal((await app.inject({ url: '/optional', headers: bearer(bob) })).statusCode, 503, 'authenticateOptional fails an outage too')
   down = false
+  slowDown = true
+  t.equal((await app.inject({ url: '/me', headers: bearer(bob) })).statusCode, 503, 'an asynchronous store that fails')
+  slowDown = false
   const alice = await login(app)
   endDown = true
   t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(alice) })).statusCode, 503, 'the session is checked, its end fails')
-  t.match(of(heard, 'refused'), [{ code: 'FST_JWT_SESSION_FORBIDDEN', statusCode: 403 }, { statusCode: 503 }, { statusCode: 503 }])
+  t.match(of(heard, 'refused'), [{ code: 'FST_JWT_SESSION_FORBIDDEN', statusCode: 403 }, { statusCode: 503 }, { statusCode: 503 }, { code: 'FST_JWT_SESSION_STORE_UNAVAILABLE', statusCode: 503 }])
   const calls = of(heard, 'store-call')
   t.ok(calls.some((call) => call.ok === true) && calls.some((call) => call.ok === false), 'store calls that answered and that failed')
   t.ok(calls.every((call) => typeof call.durationMs === 'number'))
