@@ -162,13 +162,6 @@ declare namespace fastifyJwtSession {
   export type CredentialsOf<Schema extends CredentialsSchema> =
     [Schema] extends [never] ? Credentials : CredentialsSchema extends Schema ? Credentials : (Schema & { params: [] })['static']
 
-  /**
-   * Where sessions' revocation state lives: one entry per session that was renewed or ended,
-   * one per user logged out everywhere, never one per token. Methods answer synchronously or
-   * with a promise; a throw, a rejection, an answer of the wrong type or one slower than
-   * `storeTimeout` refuses the request with 503. An entry may be dropped after its
-   * `expiresAt` (seconds since the epoch): no token it concerns can be used or renewed then.
-   */
   /** One part of {@link JwtAuthApi.health}: its state, and since when (ms since the epoch; 0 when not known). */
   export interface PartHealth {
     readonly state: string
@@ -188,6 +181,13 @@ declare namespace fastifyJwtSession {
     readonly feed: PartHealth
   }
 
+  /**
+   * Where sessions' revocation state lives: one entry per session that was renewed or ended,
+   * one per user logged out everywhere, never one per token. Methods answer synchronously or
+   * with a promise; a throw, a rejection, an answer of the wrong type or one slower than
+   * `storeTimeout` refuses the request with 503. An entry may be dropped after its
+   * `expiresAt` (seconds since the epoch): no token it concerns can be used or renewed then.
+   */
   export interface RevocationStore {
     /** Optional, feature-detected: the store's state for `jwtAuth.health()` (the Redis store: its gate and mirror). */
     health?(): PartHealth

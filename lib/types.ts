@@ -3,6 +3,6 @@
  * them from there so that the two can never drift apart.
  */
 export type {
-  AttemptCounter, AttemptLimit, AuditHooks, AuthHook, CookieOptions, CredentialsOf, CredentialsSchema, FollowRevocationsOptions, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreHistory, MemoryStoreOptions,
+  AttemptCounter, AttemptLimit, Health, PartHealth, AuditHooks, AuthHook, CookieOptions, CredentialsOf, CredentialsSchema, FollowRevocationsOptions, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreHistory, MemoryStoreOptions,
   RedisClient, RedisPipeline, RedisSubscriber, RedisStore, RedisStoreOptions, RevocationChange, RevocationFeedOptions, RevocationHistory, RevocationSnapshot, RevocationStore, SessionRecord, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'

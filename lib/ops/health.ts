@@ -1,18 +1,9 @@
 import { channels } from './channels'
 
-/** One part of `health()`: its state and since when (ms since the epoch) it holds. */
-export interface PartHealth {
-  readonly state: string
-  readonly since: number
-}
+import type { Health, PartHealth } from '../types'
 
-/** `fastify.jwtAuth.health()`: `ready` is false whenever requests would answer 503. */
-export interface Health {
-  readonly ready: boolean
-  readonly store: PartHealth
-  readonly keys: PartHealth
-  readonly feed: PartHealth
-}
+/** One part of `health()`, and the whole answer: written once, in `index.d.ts`. */
+export type { Health, PartHealth }
 
 /**
  * The states in which requests answer 503: a store distrusted or away, a mirror loading, a
