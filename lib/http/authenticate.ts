@@ -56,6 +56,12 @@ function isAdmitted (request: FastifyRequest): boolean {
   return admitted !== undefined && admitted === request.user
 }
 
+/** Fails the request with `error`, counted on the `refused` channel when someone listens. */
+function refuse (done: HookHandlerDoneFunction, error: unknown): void {
+  if (channels.refused.hasSubscribers) publishRefused(error)
+  done(error as Error)
+}
+
 /** Builds the authenticate path once; nothing on it allocates a closure unless the store is asynchronous. */
 export function createAuthenticator (tokens: TokenService, revocations: Revocations, cookie?: CookieTransport): Authenticator {
   /** Sets `request.user` to claims this authenticator checked, for this request. */
@@ -103,14 +109,10 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     try {
       result = authenticate(request)
     } catch (error) {
-      if (channels.refused.hasSubscribers) publishRefused(error)
-      return done(error as Error)
+      return refuse(done, error)
     }
     if (result instanceof Promise) {
-      result.then(() => next(request, done), (error: unknown) => {
-        if (channels.refused.hasSubscribers) publishRefused(error)
-        done(error as Error)
-      })
+      result.then(() => next(request, done), (error: unknown) => { refuse(done, error) })
     } else {
       next(request, done)
     }
@@ -129,9 +131,7 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
       for (const role of request.user.roles) {
         if (wanted.has(role)) return done()
       }
-      const error = new ForbiddenError()
-      if (channels.refused.hasSubscribers) publishRefused(error)
-      done(error)
+      refuse(done, new ForbiddenError())
     }
     return function requireRolesHook (request, _reply, done) {
       whenAuthenticated(request, done, checkRoles)
@@ -143,11 +143,8 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
    * if something else had set it (a shared @fastify/jwt decorator, a host hook).
    */
   function anonymousUnlessOutage (request: FastifyRequest, done: HookHandlerDoneFunction, error: unknown): void {
-    if (!isRefusal(error)) {
-      // An outage fails the request here too (503): counted with authenticate's refusals.
-      if (channels.refused.hasSubscribers) publishRefused(error)
-      return done(error as Error)
-    }
+    // An outage fails the request here too (503): counted with authenticate's refusals.
+    if (!isRefusal(error)) return refuse(done, error)
     request.user = null as unknown as SessionClaims
     done()
   }
