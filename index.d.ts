@@ -218,6 +218,65 @@ declare namespace fastifyJwtSession {
      * `storeTimeout` for it; a rejection fails the registration.
      */
     claimPrefix? (fingerprints: string[]): Promise<void>
+    /**
+     * Optional, feature-detected: the live sessions of each user, for `GET /@sessions`,
+     * `DELETE /@sessions/:id`, `{ others: true }`, `maxSessionsPerUser`, `jwtAuth.sessions()`
+     * and `jwtAuth.endSession()`. A store without it serves everything else.
+     */
+    readonly registry?: SessionRegistry
+  }
+
+  /**
+   * One live session as a {@link SessionRegistry} holds it. `createdAt` is the login's
+   * `auth_us` and `lastSeenAt` the login or the last renewal (microseconds); `expiresAt` is the
+   * last second a token of it can be used or renewed.
+   */
+  export interface SessionEntry {
+    readonly sid: string
+    readonly createdAt: number
+    readonly lastSeenAt: number
+    readonly expiresAt: number
+    /** `request.ip` at the login or the last renewal (so Fastify's `trustProxy` applies). */
+    readonly ip: string
+    /** The `user-agent` header then, `''` without one. */
+    readonly userAgent: string
+  }
+
+  /**
+   * A user's oldest ended sessions folded into a cut-off (see {@link SessionRegistry.ended}):
+   * the plugin records `cutoff` with `endSubject` first, and only then calls `forget(sids)`, so
+   * that no revocation is ever forgotten.
+   */
+  export interface SessionFold {
+    /** A login time (microseconds) at or past the login of every session in `sids`. */
+    readonly cutoff: number
+    /** The sessions, ended or live, that logged in at or before `cutoff`: gone from the registry. */
+    readonly sids: readonly string[]
+  }
+
+  /**
+   * A store's registry of live sessions, one list per user. Every method is atomic for one
+   * user (the Redis store keeps a user's list under one hash tag, so Redis Cluster works).
+   */
+  export interface SessionRegistry {
+    /**
+     * Lists `entry` among `sub`'s live sessions. When more than `max` are then live, removes
+     * the least recently used (smallest `lastSeenAt`) until `max` remain, and answers them:
+     * the plugin ends each one as a logout does.
+     */
+    add (sub: string, entry: SessionEntry, max: number): readonly SessionEntry[] | Promise<readonly SessionEntry[]>
+    /** At a renewal: replaces the listed entry's `lastSeenAt`, `expiresAt`, `ip` and `userAgent`. Does nothing when `entry.sid` is not listed (it ended). */
+    touch (sub: string, entry: SessionEntry): void | Promise<void>
+    /** `sub`'s live sessions whose `expiresAt` has not passed, in any order. */
+    list (sub: string): readonly SessionEntry[] | Promise<readonly SessionEntry[]>
+    /**
+     * After the store ended `sid` (logged in at `createdAt`, µs): removes it from `sub`'s live
+     * sessions and counts it among the ended ones until `expiresAt`. When more than `max` ended
+     * ones are then held, answers a {@link SessionFold} for the oldest (by login) past `max`.
+     */
+    ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): SessionFold | undefined | Promise<SessionFold | undefined>
+    /** Drops the store's entries of `sids` (their revocations): called only once a cut-off of `sub` covers them. */
+    forget (sub: string, sids: readonly string[]): void | Promise<void>
   }
 
   /**

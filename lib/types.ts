@@ -4,5 +4,5 @@
  */
 export type {
   AttemptCounter, AttemptLimit, Health, PartHealth, AuditHooks, AuthHook, CookieOptions, CredentialsOf, CredentialsSchema, FollowRevocationsOptions, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemoryStore, MemoryStoreHistory, MemoryStoreOptions,
-  RedisClient, RedisPipeline, RedisSubscriber, RedisStore, RedisStoreOptions, RevocationChange, RevocationFeedOptions, RevocationHistory, RevocationSnapshot, RevocationStore, SessionRecord, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
+  RedisClient, RedisPipeline, RedisSubscriber, RedisStore, RedisStoreOptions, RevocationChange, RevocationFeedOptions, RevocationHistory, RevocationSnapshot, RevocationStore, SessionEntry, SessionFold, SessionRecord, SessionRegistry, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'
