@@ -26,8 +26,8 @@ export interface Follower {
 /**
  * Follows the issuer's feed at `follow.url` into a {@link FeedCopy}: Node's `fetch`, the body
  * streamed into `eventsource-parser`, each SET verified by `read` before it touches the copy.
- * What fails verification is logged (never its text) and ignored: it neither changes the copy
- * nor counts as word from the issuer. A connection that stays silent past `maxStaleness` is
+ * What fails verification is logged (never its text) and changes nothing; it ends the
+ * connection, and the next one resumes from the last event applied. A connection that stays silent past `maxStaleness` is
  * dropped; every reconnection sends the last cursor received (`Last-Event-ID`).
  */
 export function createFollower (follow: ResolvedFollow, read: (token: string) => Promise<FeedSet>, log: FastifyBaseLogger): Follower {
@@ -38,14 +38,22 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
   // Read when asked (health()), from the copy's own verdict: no timer of its own.
   const state = new PartState('feed', 'pending')
 
-  async function handle (message: EventSourceMessage): Promise<void> {
+  /**
+   * Applies one event; answers false when it was refused. A refused event ends the connection:
+   * carrying on past it would move the cursor beyond a change the copy never took (a genuine
+   * event refused, say for an issuer's clock ahead of ours), so the follower reconnects from the
+   * last event it applied instead, and vouches for nothing until the issuer has resent it.
+   */
+  async function handle (message: EventSourceMessage): Promise<boolean> {
     try {
       copy.apply(await read(message.data))
-      // The cursor moves only with an event that verified and was applied.
-      if (message.id !== undefined) cursor = message.id
     } catch (error) {
-      log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: an event of the revocation feed was ignored')
+      log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: an event of the revocation feed was refused; reconnecting from the last one applied')
+      return false
     }
+    // The cursor moves only with an event that verified and was applied.
+    if (message.id !== undefined) cursor = message.id
+    return true
   }
 
   /** One connection, until it ends or fails; answers whether any event of it was applied. */
@@ -74,7 +82,11 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
       const decoder = new TextDecoder()
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         parser.feed(decoder.decode(chunk, { stream: true }))
-        for (const message of messages.splice(0)) await handle(message)
+        for (const message of messages.splice(0)) {
+          // Leaving the loop cancels the body. Backing off even when earlier events applied: an
+          // event refused on every resume must not make a tight loop.
+          if (!await handle(message)) return false
+        }
       }
     } catch (error) {
       if (!lifetime.signal.aborted) log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: the revocation feed\'s connection failed')
