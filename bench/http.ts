@@ -9,6 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import jwtAuth from 'fastify-jwt-session'
+import { FEED_ISSUER as BENCH_ISSUER } from './feed-issuer'
 
 /** V8's state of `process.nextTick` in a server: see `equalizeNextTick` in server.ts. */
 export interface V8State { nextTickCalls: number, before: unknown, atListen: unknown, afterLoad?: unknown }
@@ -46,6 +47,8 @@ const ALL_ROWS: Row[] = [
   { name: 'ES256 crypto.verify only, unique tokens', variant: 'es256-verify-only', load: 'unique' },
   { name: 'EdDSA, unique tokens', variant: 'eddsa', load: 'unique' },
   { name: 'EdDSA crypto.verify only, unique tokens', variant: 'eddsa-verify-only', load: 'unique' },
+  { name: 'HS256 + issuer, hot token', variant: 'iss-memory', load: 'hot' },
+  { name: 'HS256 + feed follower, hot token', variant: 'iss-follower', load: 'hot' },
   { name: 'HS256 + Redis mirror, hot token', variant: 'redis-mirror', load: 'hot' },
   { name: 'HS256 + Redis lookup, hot token', variant: 'redis-lookup', load: 'hot' },
   { name: '@fastify/jwt sign route', variant: 'fastify-jwt-login', load: 'login' },
@@ -76,6 +79,7 @@ export const TARGETS: Target[] = [
   { name: 'HS256 working set > cache vs no cache', row: 'HS256, unique tokens', reference: 'HS256 no cache, unique tokens' },
   { name: 'ES256 working set > cache vs no cache', row: 'ES256, unique tokens', reference: 'ES256 no cache, unique tokens' },
   { name: 'Redis mirror vs memory store', row: 'HS256 + Redis mirror, hot token', reference: 'HS256, hot token', target: 0.95 },
+  { name: 'feed follower vs memory store', row: 'HS256 + feed follower, hot token', reference: 'HS256 + issuer, hot token', target: 0.97 },
   { name: 'Redis lookup vs memory store', row: 'HS256 + Redis lookup, hot token', reference: 'HS256, hot token' },
   { name: 'login vs @fastify/jwt sign route', row: 'login route', reference: '@fastify/jwt sign route', target: 1.0 },
   { name: 'login with vs without the throttle', row: 'login route', reference: 'login route, no throttle' },
@@ -96,7 +100,7 @@ const RENEW_TOKENS = 150_000
 interface Pem { privateKey: string, publicKey: string }
 
 /** Which tokens a variant gets: those signed with its algorithm. */
-type Algorithm = 'hs256' | 'es256' | 'eddsa'
+type Algorithm = 'hs256' | 'es256' | 'eddsa' | 'iss'
 
 /** Keys and tokens shared by the harness and the servers. */
 export interface Material { secret: string, es256: Pem, eddsa: Pem, tokens: Record<Algorithm, { hot: string, unique: string[] }>, renew: string[] }
@@ -107,6 +111,7 @@ function pem (pair: ReturnType<typeof generateKeyPairSync>): Pem {
 
 /** The tokens a variant's requests carry: `es256…` and `eddsa…` variants get tokens signed with those keys. */
 function algorithmOf (variant: string): Algorithm {
+  if (variant.startsWith('iss-')) return 'iss'
   return variant.startsWith('es256') ? 'es256' : variant.startsWith('eddsa') ? 'eddsa' : 'hs256'
 }
 
@@ -130,7 +135,9 @@ export async function makeMaterial (count = UNIQUE_TOKENS, renewCount = ROWS.som
   const { renew, ...hs256 } = await signer({ secret }, renewCount)
   const { renew: _es256, ...es256Tokens } = uses('es256') ? await signer({ keys: [{ kid: 'bench', algorithm: 'ES256', ...es256 }] }) : { renew: [], ...none }
   const { renew: _eddsa, ...eddsaTokens } = uses('eddsa') ? await signer({ keys: [{ kid: 'bench', algorithm: 'EdDSA', ...eddsa }] }) : { renew: [], ...none }
-  return { secret, es256, eddsa, tokens: { hs256, es256: es256Tokens, eddsa: eddsaTokens }, renew }
+  // A follower needs an issuer, and so its tokens an `iss`: the follower's row is compared with the same tokens on a memory store.
+  const { renew: _iss, ...issTokens } = uses('iss') ? await signer({ secret, issuer: BENCH_ISSUER }) : { renew: [], ...none }
+  return { secret, es256, eddsa, tokens: { hs256, es256: es256Tokens, eddsa: eddsaTokens, iss: issTokens }, renew }
 }
 
 /** Whether `taskset` can pin processes to cores here. */

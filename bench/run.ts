@@ -3,7 +3,7 @@
  * micro-benchmarks, the memory store's cost per revoked token, and the soak. Prints tables
  * and writes `bench/results/latest.json`. Settings: BENCH_ROUNDS (4), BENCH_DURATION
  * seconds (5), BENCH_WARMUP seconds (2), BENCH_SOAK_SECONDS (60), BENCH_PARTS
- * (`http,micro,memory,soak`; add `redis` for the Redis mirror's load and blip figures, about 4
+ * (`http,micro,memory,feed,soak`: `feed` is the revocation feed's latency, start-up and fan-out, see feed.ts; add `redis` for the Redis mirror's load and blip figures, about 4
  * minutes more, or run `BENCH_PARTS=redis` alone: see redis-mirror.ts; add `failover` for the
  * acknowledged logouts a Sentinel failover loses, about 20 minutes: see redis-failover.ts), BENCH_ROWS (row names separated by `;`: all rows when unset),
  * BENCH_NEXTTICK_WARMUP (300000 `process.nextTick` calls in every server before `listen`; see
@@ -22,7 +22,7 @@ const env = process.env
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 4)
 const DURATION = Number(env.BENCH_DURATION ?? 5)
 const WARMUP = Number(env.BENCH_WARMUP ?? 2)
-const PARTS = new Set((env.BENCH_PARTS ?? 'http,micro,memory,soak').split(','))
+const PARTS = new Set((env.BENCH_PARTS ?? 'http,micro,memory,feed,soak').split(','))
 
 const cleanups: Array<() => unknown> = []
 const fixture = { teardown: (fn: () => unknown) => { cleanups.push(fn) } }
@@ -102,6 +102,7 @@ async function main (): Promise<void> {
     if (PARTS.has('http')) results.http = await http()
     if (PARTS.has('micro')) results.micro = child('bench/micro.mts')
     if (PARTS.has('memory')) results.memory = child('bench/memory.ts')
+    if (PARTS.has('feed')) results.feed = child('bench/feed.ts')
     if (PARTS.has('soak')) results.soak = await soak(Number(env.BENCH_SOAK_SECONDS ?? 60))
     if (PARTS.has('redis')) results.redis = child('bench/redis-mirror.ts')
     if (PARTS.has('failover')) results.failover = child('bench/redis-failover.ts')

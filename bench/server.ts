@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type onRequestHookHandler } from 'fastif
 import fastifyJwt from '@fastify/jwt'
 import { Redis } from 'ioredis'
 import jwtAuth, { memoryStore, redisStore, type JwtSessionOptions } from 'fastify-jwt-session'
+import { FEED_ISSUER as BENCH_ISSUER } from './feed-issuer'
 
 const HELLO = {
   schema: { response: { 200: { type: 'object', properties: { hello: { type: 'string' } }, required: ['hello'] } } }
@@ -89,6 +90,17 @@ const variants: Record<string, (app: FastifyInstance) => Promise<void>> = {
   eddsa: async (app) => { await withPlugin(app, { keys: eddsa() }) },
   'eddsa-verify-only': async (app) => {
     app.get('/hello', { ...HELLO, onRequest: verifyOnly(env.BENCH_EDDSA_PUBLIC as string, null) }, hello)
+  },
+  // The same tokens with an `iss`, on a memory store: the reference of the follower's row.
+  'iss-memory': async (app) => { await withPlugin(app, { issuer: BENCH_ISSUER }) },
+  // A verify-only service following an issuer's feed (the issuer in this process too, idle but for its heartbeats).
+  'iss-follower': async (app) => {
+    const issuer = Fastify({ logger: false })
+    await issuer.register(jwtAuth, { secret, issuer: BENCH_ISSUER, verifyCredentials: async () => null, revocationStore: memoryStore(), revocationFeed: { authorize: () => true } })
+    await issuer.listen({ port: 0, host: '127.0.0.1' })
+    app.addHook('onClose', async () => { await issuer.close() })
+    await app.register(jwtAuth, { secret, issuer: BENCH_ISSUER, routes: false, followRevocations: { url: `http://127.0.0.1:${(issuer.server.address() as { port: number }).port}/@revocations` } })
+    app.get('/hello', { ...HELLO, onRequest: app.authenticate }, hello)
   },
   'redis-mirror': async (app) => {
     const store = redisStore({ client: await redisClient(app) })

@@ -3,6 +3,7 @@ import { finished } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { RevocationHistory } from '../types'
 import { changeSet, EVENT_TYPES, snapshotChunks, type SetSigner } from './events'
+import { SharedFrames } from './shared-frames'
 
 /** Heartbeats go out twice a second, so a follower hears from the issuer at least every second. */
 const HEARTBEAT_MS = 500
@@ -40,6 +41,7 @@ export function createPublisher (history: RevocationHistory, sign: SetSigner, lo
   /** Readers past their snapshot or backlog: they get the heartbeats. */
   const live = new Set<Reader>()
   let heartbeat: NodeJS.Timeout | undefined
+  const shared = new SharedFrames()
 
   function drop (reader: Reader): void {
     reader.response.destroy()
@@ -82,7 +84,7 @@ export function createPublisher (history: RevocationHistory, sign: SetSigner, lo
         reader.again = false
         const changes = await history.changesSince(reader.cursor as string, PAGE)
         if (changes === undefined) return drop(reader)
-        for (const change of changes) write(reader, frame(changeSet(sign, change), change.cursor))
+        for (const change of changes) write(reader, shared.get(change, () => frame(changeSet(sign, change), change.cursor)))
         reader.cursor = changes.at(-1)?.cursor ?? reader.cursor
         if (changes.length === PAGE) reader.again = true
       } while (reader.again)
