@@ -53,8 +53,10 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
     endSubject (sub, cutoff, expiresAt) {
       // Past the cut-off held, as the Redis store's script does: a login may be stamped just past it.
       const held = tables.subject(sub)
-      tables.raiseSubject(sub, held !== undefined && held >= cutoff ? held + 1 : cutoff, expiresAt, seconds())
-      changes.record({ kind: 'subject', sub, cutoff, expiresAt })
+      const raised = held !== undefined && held >= cutoff ? held + 1 : cutoff
+      tables.raiseSubject(sub, raised, expiresAt, seconds())
+      // The value recorded, not the one asked: a follower must refuse what this store refuses.
+      changes.record({ kind: 'subject', sub, cutoff: raised, expiresAt })
     }
   }
 }
