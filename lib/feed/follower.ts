@@ -35,8 +35,16 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
   const lifetime = new AbortController()
   let connection = new AbortController()
   let cursor: string | undefined
-  // Read when asked (health()), from the copy's own verdict: no timer of its own.
+  // From the copy's own verdict, brought up to date wherever it may change (an event applied,
+  // a connection's end, the watchdog's tick) so that the store channel hears of a change when
+  // it happens, and when health() asks: no timer of its own.
   const state = new PartState('feed', 'pending')
+
+  /** `current`, or `stale` once it was current (`pending` before the first snapshot); published once per change. */
+  function refresh (): void {
+    if (copy.current) state.set('current')
+    else if (state.health.state !== 'pending') state.set('stale')
+  }
 
   async function handle (message: EventSourceMessage): Promise<void> {
     try {
@@ -56,6 +64,7 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
     const heardBefore = copy.lastWord
     // Silence past maxStaleness (from the connection's start, or its last event) ends it.
     const watchdog = setInterval(() => {
+      refresh()
       if (Date.now() - Math.max(connectedAt, copy.lastWord) > follow.maxStaleness) connection.abort()
     }, Math.min(follow.maxStaleness, MAX_DELAY_MS))
     try {
@@ -75,12 +84,14 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         parser.feed(decoder.decode(chunk, { stream: true }))
         for (const message of messages.splice(0)) await handle(message)
+        refresh()
       }
     } catch (error) {
       if (!lifetime.signal.aborted) log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: the revocation feed\'s connection failed')
     } finally {
       clearInterval(watchdog)
       copy.reconnecting()
+      refresh()
     }
     return copy.lastWord !== heardBefore
   }
@@ -103,8 +114,7 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
       connection.abort()
     },
     health () {
-      if (copy.current) state.set('current')
-      else if (state.health.state !== 'pending') state.set('stale')
+      refresh()
       return state.health
     }
   }
