@@ -350,10 +350,13 @@ declare namespace fastifyJwtSession {
     mget (keys: string[]): Promise<Array<string | null>>
     /** A connection of the store's own: the mirror's subscription, and the writes that wait for replicas (`minReplicas`, a pipeline of the script and its `WAIT`). */
     duplicate (): RedisSubscriber & { pipeline (): RedisPipeline }
-    /** The store's parts stop when the host's client ends... */
-    once (event: 'end', listener: () => void): unknown
+    /**
+     * The store's parts stop when the host's client ends; in `lookup` mode, `health()` follows
+     * its connection (`close`, then `ready` again)...
+     */
+    once (event: 'end' | 'close' | 'ready', listener: () => void): unknown
     /** ...and leave no listener behind when the store closes first. */
-    off (event: 'end', listener: () => void): unknown
+    off (event: 'end' | 'close' | 'ready', listener: () => void): unknown
     /** The start-up check (`INFO`) and the mirror's reads of the logs (`XRANGE`, `XREVRANGE`). */
     call (command: string, ...args: Array<string | number>): Promise<unknown>
   }

@@ -37,6 +37,8 @@ const ALL_ROWS: Row[] = [
   { name: 'bare + no-op onRequest hook, hot token', variant: 'noop-hook', load: 'hot' },
   { name: '@fastify/jwt, hot token', variant: 'fastify-jwt', load: 'hot' },
   { name: 'HS256, hot token', variant: 'hs256', load: 'hot' },
+  // An operator's metrics: a no-op listener on every channel (see server.ts).
+  { name: 'HS256, hot token, with a subscriber', variant: 'hs256-subscribed', load: 'hot' },
   { name: '@fastify/jwt, unique tokens', variant: 'fastify-jwt', load: 'unique' },
   { name: 'HS256, unique tokens', variant: 'hs256', load: 'unique' },
   { name: 'HS256 no cache, unique tokens', variant: 'hs256-nocache', load: 'unique' },
@@ -71,6 +73,7 @@ export const TARGETS: Target[] = [
   { name: 'HS256 hot vs bare', row: 'HS256, hot token', reference: 'bare', target: 0.95 },
   { name: 'no-op hook vs bare (the floor)', row: 'bare + no-op onRequest hook, hot token', reference: 'bare' },
   { name: 'HS256 hot vs @fastify/jwt', row: 'HS256, hot token', reference: '@fastify/jwt, hot token', target: 2.2 },
+  { name: 'HS256 hot with vs without a subscriber', row: 'HS256, hot token, with a subscriber', reference: 'HS256, hot token' },
   { name: 'HS256 unique vs bare', row: 'HS256, unique tokens', reference: 'bare', target: 0.5 },
   { name: 'HS256 unique vs @fastify/jwt', row: 'HS256, unique tokens', reference: '@fastify/jwt, unique tokens', target: 1.3 },
   { name: 'ES256 unique vs crypto.verify only', row: 'ES256, unique tokens', reference: 'ES256 crypto.verify only, unique tokens', target: 0.9 },

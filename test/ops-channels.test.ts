@@ -1,7 +1,8 @@
 import { test } from 'tap'
 import diagnostics from 'node:diagnostics_channel'
-import { memoryStore, type RevocationStore } from '../lib/index'
+import { memoryStore, redisStore, type RevocationStore } from '../lib/index'
 import { SECRET, bearer, buildApp, fakeClock, login, renew } from './helpers'
+import { RedisServer } from './redis-server'
 
 const NAMES = ['login', 'login-failed', 'renew', 'reuse', 'logout', 'refused', 'store', 'store-call']
 
@@ -111,4 +112,58 @@ test('with nobody subscribed nothing is published', async (t) => {
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
   t.equal((await app.inject({ url: '/me' })).statusCode, 401)
   t.equal(diagnostics.channel('fastify-jwt-session:refused').hasSubscribers, false)
+})
+
+test('a malformed login body publishes login-failed { reason: body }, with nothing of the body in it', async (t) => {
+  const heard = listen(t)
+  const app = await buildApp(t)
+  const plone = await buildApp(t, { compat: 'plone' })
+  const post = async (target: typeof app, payload: string, type = 'application/json'): Promise<number> =>
+    (await target.inject({ method: 'POST', url: '/@login', headers: { 'content-type': type }, payload })).statusCode
+  // A password typed into the login field, the password missing: refused by the schema.
+  t.equal(await post(app, JSON.stringify({ login: 'typed-my-secret-here' })), 400)
+  // The right fields, one of the wrong type (the strict validator coerces nothing).
+  t.equal(await post(app, JSON.stringify({ login: 'alice', password: 12345678 })), 400)
+  // Not JSON, an empty body, another media type: refused before the schema.
+  t.equal(await post(app, '{"login":"alice","password":"wonderl'), 400)
+  t.equal(await post(app, ''), 400)
+  t.equal(await post(app, 'login=alice&password=wonderland', 'text/plain'), 415)
+  // Plone's error handler answers its own body: the event is published all the same.
+  t.equal(await post(plone, JSON.stringify({ password: 'typed-my-secret-here' })), 400)
+  t.same(of(heard, 'login-failed'), Array.from({ length: 6 }, () => ({ reason: 'body' })))
+  t.same(of(heard, 'refused'), [], 'no authenticate refusal')
+  const text = JSON.stringify(heard)
+  for (const secret of ['typed-my-secret-here', 'alice', 'wonderl', '12345678']) t.notOk(text.includes(secret), 'nothing of the body')
+
+  // A well-formed body with the wrong password is still `credentials`, and a good login publishes no failure.
+  heard.length = 0
+  t.equal(await post(app, JSON.stringify({ login: 'alice', password: 'not-it' })), 401)
+  t.equal(await post(app, JSON.stringify({ login: 'alice', password: 'wonderland' })), 200)
+  t.same(of(heard, 'login-failed'), [{ reason: 'credentials' }])
+})
+
+test('authenticate\'s reads of a Redis store in lookup mode are timed on store-call, one call per request', async (t) => {
+  const server = await RedisServer.start(t)
+  const store = redisStore({ client: server.client(), mode: 'lookup' })
+  t.teardown(async () => await store.close())
+  const app = await buildApp(t, { revocationStore: store, storeTimeout: 500 })
+  await store.ready()
+  const token = await login(app)
+  const heard = listen(t)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  const answered = of(heard, 'store-call')
+  t.equal(answered.length, 2, 'the session and the user, read together: one store call a request')
+  for (const call of answered) {
+    t.same(Object.keys(call).sort(), ['durationMs', 'ok'])
+    t.equal(call.ok, true)
+    t.ok(typeof call.durationMs === 'number' && call.durationMs >= 0)
+  }
+
+  heard.length = 0
+  await server.stop('SIGKILL')
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503)
+  t.match(of(heard, 'store-call'), [{ ok: false, durationMs: Number }])
+  t.equal(of(heard, 'store-call').length, 1)
+  t.match(of(heard, 'refused'), [{ statusCode: 503 }])
 })

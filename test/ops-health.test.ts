@@ -53,7 +53,8 @@ test('health() flips with a killed Redis and back; the store channel tells distr
   await server.run()
   await eventually(async () => app.jwtAuth.health().ready)
   t.equal(app.jwtAuth.health().store.state, 'ready')
-  t.match(events, [{ part: 'store', state: 'ready', previous: 'loading' }, { part: 'store', state: 'distrusted', previous: 'ready' }, { part: 'store', state: 'ready', previous: 'distrusted' }])
+  // Each change once: t.same, not t.match, which would let a repeat through.
+  t.same(events, [{ part: 'store', state: 'ready', previous: 'loading' }, { part: 'store', state: 'distrusted', previous: 'ready' }, { part: 'store', state: 'ready', previous: 'distrusted' }])
   await store.close()
   t.match(app.jwtAuth.health(), { ready: false, store: { state: 'closed' } })
 })
@@ -110,4 +111,49 @@ test('odd answers: a store health() answering nothing, a refusal without a code'
   t.teardown(() => channels.refused.unsubscribe(listener))
   publishRefused(undefined)
   t.same(heard, [{ code: 'UNKNOWN', statusCode: 500 }])
+})
+
+test('a Redis store in lookup mode: ready after start, unready while Redis is killed, ready again; each change published once', async (t) => {
+  const events = storeEvents(t)
+  const server = await RedisServer.start(t)
+  const store = redisStore({ client: server.client(), mode: 'lookup' })
+  t.teardown(async () => await store.close())
+  const app = await buildApp(t, { revocationStore: store, storeTimeout: 500 })
+  await store.ready()
+  t.match(app.jwtAuth.health(), { ready: true, store: { state: 'ready' } })
+  const token = await login(app)
+
+  // Killed by its pid, as a crash would, then started again on the same port.
+  process.kill(server.pid as number, 'SIGKILL')
+  await server.stop()
+  await eventually(async () => !app.jwtAuth.health().ready)
+  t.match(app.jwtAuth.health(), { ready: false, store: { state: 'unavailable' } })
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503, 'unready while requests answer 503')
+
+  await server.run()
+  await eventually(async () => app.jwtAuth.health().ready)
+  t.equal(app.jwtAuth.health().store.state, 'ready')
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'served again')
+  t.same(events.map(({ part, state, previous }) => ({ part, state, previous })), [
+    { part: 'store', state: 'ready', previous: 'unavailable' },
+    { part: 'store', state: 'unavailable', previous: 'ready' },
+    { part: 'store', state: 'ready', previous: 'unavailable' }
+  ], 'each change once, pushed without health() being asked')
+  await store.close()
+  t.match(app.jwtAuth.health(), { ready: false, store: { state: 'closed' } })
+  t.equal(events.at(-1)?.state, 'closed')
+})
+
+test('a follower pushes its changes on the store channel: current once the snapshot is in, stale when the issuer goes, once each', async (t) => {
+  const events = storeEvents(t)
+  const issuer = await issuerApp(t, memoryStore())
+  const consumer = await consumerApp(t, issuer.url, 'secret')
+  // Nobody asks health(): the follower publishes on its own.
+  await eventually(async () => events.length > 0)
+  t.same(events, [{ part: 'feed', state: 'current', previous: 'pending' }], 'current without health() being asked')
+  await issuer.app.close()
+  await eventually(async () => events.length > 1)
+  t.same(events, [{ part: 'feed', state: 'current', previous: 'pending' }, { part: 'feed', state: 'stale', previous: 'current' }], 'stale without health() being asked')
+  t.equal(consumer.jwtAuth.health().feed.state, 'stale')
+  t.equal(events.length, 2, 'asking health() publishes nothing more')
 })

@@ -35,8 +35,16 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
   const lifetime = new AbortController()
   let connection = new AbortController()
   let cursor: string | undefined
-  // Read when asked (health()), from the copy's own verdict: no timer of its own.
+  // From the copy's own verdict, brought up to date wherever it may change (an event applied,
+  // a connection's end, the watchdog's tick) so that the store channel hears of a change when
+  // it happens, and when health() asks: no timer of its own.
   const state = new PartState('feed', 'pending')
+
+  /** `current`, or `stale` once it was current (`pending` before the first snapshot); published once per change. */
+  function refresh (): void {
+    if (copy.current) state.set('current')
+    else if (state.health.state !== 'pending') state.set('stale')
+  }
 
   /**
    * Applies one event; answers false when it was refused. A refused event ends the connection:
@@ -64,6 +72,7 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
     const heardBefore = copy.lastWord
     // Silence past maxStaleness (from the connection's start, or its last event) ends it.
     const watchdog = setInterval(() => {
+      refresh()
       if (Date.now() - Math.max(connectedAt, copy.lastWord) > follow.maxStaleness) connection.abort()
     }, Math.min(follow.maxStaleness, MAX_DELAY_MS))
     try {
@@ -87,12 +96,14 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
           // event refused on every resume must not make a tight loop.
           if (!await handle(message)) return false
         }
+        refresh()
       }
     } catch (error) {
       if (!lifetime.signal.aborted) log.warn({ reason: (error as Error).message }, 'fastify-jwt-session: the revocation feed\'s connection failed')
     } finally {
       clearInterval(watchdog)
       copy.reconnecting()
+      refresh()
     }
     return copy.lastWord !== heardBefore
   }
@@ -115,8 +126,7 @@ export function createFollower (follow: ResolvedFollow, read: (token: string) =>
       connection.abort()
     },
     health () {
-      if (copy.current) state.set('current')
-      else if (state.health.state !== 'pending') state.set('stale')
+      refresh()
       return state.health
     }
   }

@@ -40,6 +40,8 @@ export function publishRefused (error: unknown): void {
  * Times a store answer for the `store-call` channel: `{ durationMs, ok }` once it settles.
  * Only called when someone subscribes; a synchronous answer is timed at once.
  */
+export function timeStoreCall<T> (started: number, answer: Promise<T>): Promise<T>
+export function timeStoreCall<T> (started: number, answer: T | Promise<T>): T | Promise<T>
 export function timeStoreCall<T> (started: number, answer: T | Promise<T>): T | Promise<T> {
   const settle = (ok: boolean): void => {
     channels.storeCall.publish({ durationMs: performance.now() - started, ok })

@@ -5,7 +5,7 @@ import { isThenable } from '../sessions/store-calls'
 import type { Credentials, SessionUser } from '../types'
 import { handOver, TAGS, type RouteContext } from './context'
 import { NO_SECURITY, SessionResponse, TokenResponse, errorResponses } from './schemas'
-import { requireJsonBody, strictValidatorCompiler } from './validation'
+import { publishBodyRefused, requireJsonBody, strictValidatorCompiler } from './validation'
 
 /** `POST /@login`: the host checks the credentials, the plugin issues a token of a new session. */
 export function registerLogin (fastify: FastifyInstance, path: string, context: RouteContext): void {
@@ -14,6 +14,7 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
   const verify = options.verifyCredentials as NonNullable<typeof options.verifyCredentials>
   fastify.post(path, {
     onRequest: requireJsonBody,
+    onError: publishBodyRefused,
     validatorCompiler: strictValidatorCompiler(),
     schema: {
       summary: 'Log in: check credentials and issue a token',

@@ -1,5 +1,6 @@
 import AjvCompiler from '@fastify/ajv-compiler'
-import { errorCodes, type FastifyReply, type FastifyRequest, type FastifySchemaCompiler, type HookHandlerDoneFunction } from 'fastify'
+import { errorCodes, type FastifyError, type FastifyReply, type FastifyRequest, type FastifySchemaCompiler, type HookHandlerDoneFunction } from 'fastify'
+import { channels } from '../ops/channels'
 
 /**
  * Fastify's own Ajv compiler, set to refuse rather than repair: Fastify's defaults coerce
@@ -37,4 +38,22 @@ export function requireJsonBody (request: FastifyRequest, _reply: FastifyReply, 
     return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE())
   }
   done()
+}
+
+/**
+ * An `onError` hook for the login route: a body refused before the route ran (the schema,
+ * JSON that does not parse, an empty body, another media type, one too large) is a failed
+ * login, published on the `login-failed` channel as `{ reason: 'body' }` and nothing more:
+ * not the login name either, since a body that does not fit the schema is where a password
+ * typed into the wrong field ends up. Fastify runs `onError` hooks before any error handler,
+ * so the event is published whatever answers the error (Plone's bodies, a host's handler).
+ */
+export function publishBodyRefused (_request: FastifyRequest, _reply: FastifyReply, error: FastifyError, done: () => void): void {
+  if (channels.loginFailed.hasSubscribers && isBodyRefusal(error)) channels.loginFailed.publish({ reason: 'body' })
+  done()
+}
+
+/** Whether `error` refused the request's body: the schema's (`validationContext` body) or Fastify's body parsing's. */
+function isBodyRefusal (error: FastifyError): boolean {
+  return error.validationContext === 'body' || (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_'))
 }

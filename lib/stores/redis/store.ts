@@ -11,6 +11,7 @@ import { ENDED_VALUE, parseCutoff, parseSession } from './values'
 import { startPreflight } from './preflight-gate'
 import { claimingGate } from './owner'
 import { revocationWriter } from './replication'
+import { followConnection } from './connection'
 import type { PartHealth } from '../../ops/health'
 
 /** `unavailable` while the gate refuses calls (Redis not checked yet, refused, or the prefix not claimed); else undefined. */
@@ -62,9 +63,10 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const gate = claimingGate(startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`, `${prefix}app`], log: `${prefix}log:`, channel, wait: minReplicas > 0 }), client, prefix)
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
+  // Without a copy, health() follows the client's connection: every lookup needs it.
+  const connection = mirror === undefined ? followConnection(client, gate.passed) : undefined
   // The revocation feed's: the logs, read by whichever instance a reader connects to.
   const history = redisHistory({ client, prefix, keys, channel, assert: () => { gate.assert() }, mirror })
-  const startedAt = Date.now()
 
   /** One key's value in lookup mode; MGET answers nil for a key of another type, which is read past. */
   async function read (key: string): Promise<string | null> {
@@ -123,7 +125,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
     claimPrefix: gate.claim,
     history: history.view,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },
-    close: async () => { gate.close(); writer.close(); history.close(); await mirror?.close() },
-    health: () => gateHealth(gate) ?? mirror?.health() ?? { state: 'ready', since: startedAt }
+    close: async () => { gate.close(); writer.close(); history.close(); connection?.close(); await mirror?.close() },
+    health: () => gateHealth(gate) ?? (mirror ?? connection as NonNullable<typeof connection>).health()
   }
 }
