@@ -381,7 +381,7 @@ declare namespace fastifyJwtSession {
     client: RedisClient
     /**
      * Prepended to every key (`<prefix>s:{<bucket>}<sid>`, `<prefix>u:{<bucket>}<sub>`, the logs
-     * `<prefix>log:{<bucket>}`) and to the pub/sub channel (`<prefix>revoked`, `<prefix>revoked:<db>`
+     * `<prefix>log:{<bucket>}`, each user's session registry `<prefix>r:{u:<hash>}<sub>`) and to the pub/sub channel (`<prefix>revoked`, `<prefix>revoked:<db>`
      * for a client on a database other than 0). Default `'jwt-session:'`.
      */
     prefix?: string
@@ -456,6 +456,13 @@ declare namespace fastifyJwtSession {
      * same Redis serves every change, whoever recorded it, and resumes any instance's cursor.
      */
     readonly history: RevocationHistory
+    /**
+     * Each user's sessions, live and ended, in one key of the user's own
+     * (`<prefix>r:{u:<hash>}<sub>`: one slot on a Cluster, each method one atomic script),
+     * read only when a user or the host asks: the mirror does not copy it. It expires with the
+     * last session it lists. A Redis error rejects (503).
+     */
+    readonly registry: SessionRegistry
     /**
      * Resolves once Redis passed the start-up check (eviction policy, version, scripts, ACL)
      * and, in mirror mode, the copy is loaded and subscribed; rejects with an `OptionError`
