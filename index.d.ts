@@ -484,7 +484,7 @@ declare namespace fastifyJwtSession {
      * read only when a user or the host asks: the mirror does not copy it. It expires with the
      * last session it lists. A Redis error rejects (503).
      */
-    readonly registry: SessionRegistry
+    readonly registry: RedisSessionRegistry
     /**
      * Resolves once Redis passed the start-up check (eviction policy, version, scripts, ACL)
      * and, in mirror mode, the copy is loaded and subscribed; rejects with an `OptionError`
@@ -499,6 +499,15 @@ declare namespace fastifyJwtSession {
     claimPrefix (fingerprints: string[]): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
     close (): Promise<void>
+  }
+
+  /** The Redis store's {@link SessionRegistry}: every answer a promise, rejected when Redis fails. */
+  export interface RedisSessionRegistry extends SessionRegistry {
+    add (sub: string, entry: SessionEntry, max: number): Promise<readonly SessionEntry[]>
+    touch (sub: string, entry: SessionEntry): Promise<void>
+    list (sub: string): Promise<readonly SessionEntry[]>
+    ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): Promise<SessionFold | undefined>
+    forget (sub: string, sids: readonly string[]): Promise<void>
   }
 
   /** A path, or `false` to leave that route out. */

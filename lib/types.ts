@@ -4,5 +4,5 @@
  */
 export type {
   AttemptCounter, AttemptLimit, Health, PartHealth, AuditHooks, AuthHook, CookieOptions, CredentialsOf, CredentialsSchema, FollowRevocationsOptions, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent, Credentials, Duration, LoginThrottleOptions, JwksOptions, JwtAuthApi, JwtKey, JwtSessionOptions, MemorySessionRegistry, MemoryStore, MemoryStoreHistory, MemoryStoreOptions,
-  RedisClient, RedisPipeline, RedisSubscriber, RedisStore, RedisStoreOptions, RevocationChange, RevocationFeedOptions, RevocationHistory, RevocationSnapshot, RevocationStore, SessionEntry, SessionEvictedEvent, SessionFold, SessionInfo, SessionRecord, SessionRegistry, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
+  RedisClient, RedisPipeline, RedisSessionRegistry, RedisSubscriber, RedisStore, RedisStoreOptions, RevocationChange, RevocationFeedOptions, RevocationHistory, RevocationSnapshot, RevocationStore, SessionEntry, SessionEvictedEvent, SessionFold, SessionInfo, SessionRecord, SessionRegistry, RoutePath, RoutesOptions, SessionClaims, SessionExtraClaims, SessionUser
 } from '../index'

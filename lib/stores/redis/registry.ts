@@ -1,4 +1,4 @@
-import type { RedisClient, SessionEntry, SessionFold, SessionRegistry } from '../../types'
+import type { RedisClient, RedisSessionRegistry, SessionEntry } from '../../types'
 import { bucketOf, type StoreKeys } from './keys'
 import { FORGET_SCRIPT, REGISTRY_ADD, REGISTRY_ENDED, REGISTRY_TOUCH } from './registry-scripts'
 
@@ -71,7 +71,7 @@ function entryArgs (entry: SessionEntry): Array<string | number> {
  * const removed = await registry.add('u-alice', entry, 50)
  * ```
  */
-export function redisRegistry (source: RegistrySource): SessionRegistry {
+export function redisRegistry (source: RegistrySource): RedisSessionRegistry {
   const { client, keys } = source
 
   /** Runs a registry script on `sub`'s key, with the app's clock first (the scripts compute lifetimes from it). */
@@ -95,7 +95,7 @@ export function redisRegistry (source: RegistrySource): SessionRegistry {
       const now = Date.now()
       return liveEntries(value).filter((entry) => (entry.expiresAt + 1) * 1000 > now)
     },
-    async ended (sub, sid, createdAt, expiresAt, max): Promise<SessionFold | undefined> {
+    async ended (sub, sid, createdAt, expiresAt, max) {
       const answer = await run(REGISTRY_ENDED, sub, max, sid, String(createdAt), expiresAt)
       if (answer === null) return undefined
       const [cutoff, sids] = JSON.parse(String(answer)) as [string, string[]]
