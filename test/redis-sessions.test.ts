@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { redisStore, type JwtSessionOptions, type RedisClient } from '../lib/index'
 import { bearer, buildApp, decodePayload } from './helpers'
 import { RedisClusterServers } from './redis-cluster'
@@ -29,7 +29,7 @@ const sidOf = (token: string): string => decodePayload(token).sid as string
  * The sessions routes on two instances sharing one Redis (`client()` gives each its own
  * client): what one lists, ends or evicts, the other sees.
  */
-function sessionsAcrossInstances (t: Teardown & { test: (name: string, fn: (t: any) => Promise<void>) => unknown }, client: () => Promise<RedisClient>, mode: Mode, prefix: string): void {
+function sessionsAcrossInstances (t: Test, client: () => Promise<RedisClient>, mode: Mode, prefix: string): void {
   async function instance (t: Teardown, options: Partial<JwtSessionOptions> = {}, keys = prefix): Promise<FastifyInstance> {
     const store = redisStore({ client: await client(), mode, prefix: keys })
     t.teardown(async () => await store.close())
@@ -43,7 +43,7 @@ function sessionsAcrossInstances (t: Teardown & { test: (name: string, fn: (t: a
     return true
   }
 
-  t.test(`${mode}: three logins on A listed on B; DELETE on A refused on B; { others: true } on B`, async (t: any) => {
+  t.test(`${mode}: three logins on A listed on B; DELETE on A refused on B; { others: true } on B`, async (t) => {
     const [a, b] = [await instance(t), await instance(t)]
     const [phone, laptop, tablet] = [await loginFrom(a, 'phone'), await loginFrom(a, 'laptop'), await loginFrom(a, 'tablet')]
     const listed = await sessionsOf(b, laptop)
@@ -67,7 +67,7 @@ function sessionsAcrossInstances (t: Teardown & { test: (name: string, fn: (t: a
     t.same((await sessionsOf(a, laptop)).map((s) => s.userAgent), ['laptop'])
   })
 
-  t.test(`${mode}: the cap, maxSessionsPerUser, holds across instances: a login on B past it ends the least recently used, logged in on A`, async (t: any) => {
+  t.test(`${mode}: the cap, maxSessionsPerUser, holds across instances: a login on B past it ends the least recently used, logged in on A`, async (t) => {
     const options = { maxSessionsPerUser: 2 }
     const keys = `${prefix}cap:`
     const [a, b] = [await instance(t, options, keys), await instance(t, options, keys)]
@@ -80,7 +80,7 @@ function sessionsAcrossInstances (t: Teardown & { test: (name: string, fn: (t: a
     t.same((await sessionsOf(a, third)).map((s) => s.userAgent), ['third', 'second'])
   })
 
-  t.test(`${mode}: login/logout past the cap: the ended ones fold into a cut-off, every logged-out token stays refused on a new instance`, async (t: any) => {
+  t.test(`${mode}: login/logout past the cap: the ended ones fold into a cut-off, every logged-out token stays refused on a new instance`, async (t) => {
     const options = { maxSessionsPerUser: 2 }
     const keys = `${prefix}fold:`
     const a = await instance(t, options, keys)
