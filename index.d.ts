@@ -51,6 +51,13 @@ declare module 'fastify' {
     authenticateOptional: fastifyJwtSession.AuthHook
     /** A hook: 403 unless the user has one of `roles`; authenticates first if needed. */
     requireRoles (...roles: [string, ...string[]]): fastifyJwtSession.AuthHook
+    /**
+     * A hook for step-up: 401 `FST_JWT_SESSION_INSUFFICIENT_AUTHENTICATION` (RFC 9470, with
+     * `max_age`) unless the user logged in (`auth_time`) at most `maxAge` ago (seconds or a
+     * duration); authenticates first if needed. A renewal keeps `auth_time`: only a login
+     * (`POST /@login`, a new session) passes it again. Throws an `OptionError` for a bad `maxAge`.
+     */
+    requireFresh (maxAge: fastifyJwtSession.Duration): fastifyJwtSession.AuthHook
     /** The programmatic API: sign, verify and revoke outside the plugin's routes. */
     jwtAuth: fastifyJwtSession.JwtAuthApi
   }
@@ -313,7 +320,7 @@ declare namespace fastifyJwtSession {
 
   /** Options of {@link memoryStore}. */
   export interface MemoryStoreOptions {
-    /** Most entries (sessions and users) kept at once; past it a new one fails (503) rather than forget one. Default 1,000,000. */
+    /** Most entries (sessions, users and the registry's sessions) kept at once; past it a new one fails (503) rather than forget one. Default 1,000,000. */
     maxEntries?: number
     /**
      * Changes kept for `revocationFeed` readers that reconnect (`Last-Event-ID`); one further
@@ -329,10 +336,25 @@ declare namespace fastifyJwtSession {
     renew (sid: string, generation: number, at: number, expiresAt: number): SessionRecord
     end (sid: string, expiresAt: number): void
     endSubject (sub: string, cutoff: number, expiresAt: number): void
-    /** Entries held: sessions and users. */
+    /** Revocation entries held: sessions and users (the registry's entries are its own `size`). */
     readonly size: number
     /** What `revocationFeed` publishes: the last `historySize` changes, every answer at once. */
     readonly history: MemoryStoreHistory
+    /** Each user's sessions, every answer at once; its entries count under `maxEntries` with the revocation entries. */
+    readonly registry: MemorySessionRegistry
+  }
+
+  /** The memory store's {@link SessionRegistry}: synchronous, and it tells how many entries it holds. */
+  export interface MemorySessionRegistry extends SessionRegistry {
+    add (sub: string, entry: SessionEntry, max: number): readonly SessionEntry[]
+    touch (sub: string, entry: SessionEntry): void
+    list (sub: string): readonly SessionEntry[]
+    ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): SessionFold | undefined
+    forget (sub: string, sids: readonly string[]): void
+    /** Entries held, every user's live and ended sessions. */
+    readonly size: number
+    /** Entries held for `sub`: its live sessions and its ended ones not yet folded into a cut-off. */
+    held (sub: string): number
   }
 
   /** The memory store's {@link RevocationHistory}: synchronous. */
@@ -384,7 +406,7 @@ declare namespace fastifyJwtSession {
     client: RedisClient
     /**
      * Prepended to every key (`<prefix>s:{<bucket>}<sid>`, `<prefix>u:{<bucket>}<sub>`, the logs
-     * `<prefix>log:{<bucket>}`) and to the pub/sub channel (`<prefix>revoked`, `<prefix>revoked:<db>`
+     * `<prefix>log:{<bucket>}`, each user's session registry `<prefix>r:{u:<hash>}<sub>`) and to the pub/sub channel (`<prefix>revoked`, `<prefix>revoked:<db>`
      * for a client on a database other than 0). Default `'jwt-session:'`.
      */
     prefix?: string
@@ -460,6 +482,13 @@ declare namespace fastifyJwtSession {
      */
     readonly history: RevocationHistory
     /**
+     * Each user's sessions, live and ended, in one key of the user's own
+     * (`<prefix>r:{u:<hash>}<sub>`: one slot on a Cluster, each method one atomic script),
+     * read only when a user or the host asks: the mirror does not copy it. It expires with the
+     * last session it lists. A Redis error rejects (503).
+     */
+    readonly registry: RedisSessionRegistry
+    /**
      * Resolves once Redis passed the start-up check (eviction policy, version, scripts, ACL)
      * and, in mirror mode, the copy is loaded and subscribed; rejects with an `OptionError`
      * naming the problem when Redis is refused. The plugin waits up to `storeTimeout` for it.
@@ -473,6 +502,15 @@ declare namespace fastifyJwtSession {
     claimPrefix (fingerprints: string[]): Promise<void>
     /** Stops the mirror's own subscription connection; the host's client is never closed. */
     close (): Promise<void>
+  }
+
+  /** The Redis store's {@link SessionRegistry}: every answer a promise, rejected when Redis fails. */
+  export interface RedisSessionRegistry extends SessionRegistry {
+    add (sub: string, entry: SessionEntry, max: number): Promise<readonly SessionEntry[]>
+    touch (sub: string, entry: SessionEntry): Promise<void>
+    list (sub: string): Promise<readonly SessionEntry[]>
+    ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): Promise<SessionFold | undefined>
+    forget (sub: string, sids: readonly string[]): Promise<void>
   }
 
   /** A path, or `false` to leave that route out. */
@@ -492,6 +530,12 @@ declare namespace fastifyJwtSession {
     jwks?: RoutePath
     /** Default `/@revocations`; served only with `revocationFeed`. */
     revocations?: RoutePath
+    /**
+     * Default `/@sessions` (`GET` the caller's sessions, `DELETE /@sessions/:id` one of them);
+     * served when the store has a `registry`. A path given here with a store without one fails
+     * the registration.
+     */
+    sessions?: RoutePath
   }
 
   /** `revocationFeed`: an issuer publishes what its store records, as Server-Sent Events of signed SETs. */
@@ -577,11 +621,27 @@ declare namespace fastifyJwtSession {
     readonly jti: string
   }
 
-  /** A logout: of this session, or with `all` of every session of `sub`. */
+  /**
+   * A logout: of this session, or with `all` of every session of `sub`, or with `others` of
+   * every other session of `sub` (`sid` goes on). `DELETE /@sessions/:id` reports the session
+   * it ended as `sid`.
+   */
   export interface LogoutEvent {
     readonly sub: string
     readonly sid: string
     readonly all: boolean
+    /** Set (`true`) only for `{ "others": true }`. */
+    readonly others?: boolean
+  }
+
+  /** A login past `maxSessionsPerUser` ended one of the user's sessions, the least recently used. */
+  export interface SessionEvictedEvent {
+    readonly sub: string
+    /** The session that was ended. */
+    readonly sid: string
+    /** The login that caused it. */
+    readonly by: string
+    readonly reason: 'max_sessions'
   }
 
   /**
@@ -596,6 +656,8 @@ declare namespace fastifyJwtSession {
     onLogout?: (event: LogoutEvent, request: FastifyRequest) => void | Promise<void>
     /** A retired token was renewed after the grace: the session was revoked (also logged at warn). */
     onReuse?: (event: ReuseEvent, request: FastifyRequest) => void | Promise<void>
+    /** A login past `maxSessionsPerUser` ended the user's least recently used session (also logged at info). */
+    onSessionEvicted?: (event: SessionEvictedEvent, request: FastifyRequest) => void | Promise<void>
   }
 
   /** Cookie mode (needs `@fastify/cookie`): the token travels in an HttpOnly cookie. */
@@ -673,6 +735,12 @@ declare namespace fastifyJwtSession {
     revocationFeed?: RevocationFeedOptions
     /** Follows an issuer's feed instead of a store: with `jwks`, or `secret` and `routes: false`; needs `issuer`. */
     followRevocations?: FollowRevocationsOptions
+    /**
+     * Live sessions one user may hold (a login past it ends the least recently used one), and
+     * ended ones the store's registry holds for the user (past it the oldest fold into a
+     * cut-off); 50 by default. Needs a store with a `registry`.
+     */
+    maxSessionsPerUser?: number
   }
 
   /**
@@ -694,6 +762,19 @@ declare namespace fastifyJwtSession {
     done: HookHandlerDoneFunction
   ) => void
 
+  /** One live session, as `GET /@sessions` and `jwtAuth.sessions()` answer it (times in ISO 8601). */
+  export interface SessionInfo {
+    /** The session id (`sid`). */
+    readonly id: string
+    readonly createdAt: string
+    readonly lastSeenAt: string
+    readonly expiresAt: string
+    /** `request.ip` at the login or the last renewal. */
+    readonly ip: string
+    /** The `user-agent` header then (at most 512 characters), `''` without one. */
+    readonly userAgent: string
+  }
+
   /** `fastify.jwtAuth`: the plugin's operations for code outside its routes. */
   export interface JwtAuthApi {
     /** Signs a token for `user`, starting a new session. */
@@ -704,6 +785,17 @@ declare namespace fastifyJwtSession {
     revoke (claims: SessionClaims): Promise<void>
     /** Revokes every session of `sub` logged in until now; rejects with 501 without a store. */
     revokeSubject (sub: string): Promise<void>
+    /**
+     * `sub`'s live sessions, newest first, as `GET /@sessions` lists them (without `current`).
+     * Rejects with 501 when the store has no `registry`, 503 when it fails.
+     */
+    sessions (sub: string): Promise<SessionInfo[]>
+    /**
+     * Ends the session `id` of `sub`, as a logout does: `true`; `false` (nothing ended) when
+     * `id` is not one of `sub`'s live sessions. Rejects with 501 when the store has no
+     * `registry`, 503 when it fails.
+     */
+    endSession (sub: string, id: string): Promise<boolean>
     /**
      * The store's, the keys' and the revocation feed's states, and whether requests would be
      * served (`ready`): for a readiness route. Synchronous, reads state already held.
@@ -773,6 +865,10 @@ declare namespace fastifyJwtSession {
   export const CsrfError: FastifyErrorConstructor
   /** 429 `FST_JWT_SESSION_TOO_MANY_ATTEMPTS`: too many failed logins; with `Retry-After`. */
   export const TooManyAttemptsError: FastifyErrorConstructor
+  /** 401 `FST_JWT_SESSION_INSUFFICIENT_AUTHENTICATION`: `requireFresh` refused a login older than its `maxAge` (RFC 9470). */
+  export const InsufficientAuthenticationError: FastifyErrorConstructor
+  /** 404 `FST_JWT_SESSION_NOT_FOUND`: `DELETE /@sessions/:id` of an id that is not one of the caller's live sessions. */
+  export const SessionNotFoundError: FastifyErrorConstructor
   /** 429 `FST_JWT_SESSION_RENEWED_TOO_SOON`: a session's newest token renewed less than a second after the last renewal; `Retry-After: 1`. */
   export const RenewTooSoonError: FastifyErrorConstructor
 }

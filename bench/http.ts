@@ -56,6 +56,8 @@ const ALL_ROWS: Row[] = [
   { name: '@fastify/jwt sign route', variant: 'fastify-jwt-login', load: 'login' },
   { name: 'login route', variant: 'hs256', load: 'login' },
   { name: 'login route, no throttle', variant: 'hs256-nothrottle', load: 'login' },
+  // Every login is one user's: past maxSessionsPerUser (50) each one also ends the least recently used and folds.
+  { name: 'login (registry, Redis)', variant: 'redis-login', load: 'login' },
   { name: 'renew route', variant: 'hs256', load: 'renew' }
 ]
 
@@ -86,6 +88,7 @@ export const TARGETS: Target[] = [
   { name: 'Redis lookup vs memory store', row: 'HS256 + Redis lookup, hot token', reference: 'HS256, hot token' },
   { name: 'login vs @fastify/jwt sign route', row: 'login route', reference: '@fastify/jwt sign route', target: 1.0 },
   { name: 'login with vs without the throttle', row: 'login route', reference: 'login route, no throttle' },
+  { name: 'login, registry in Redis vs in memory', row: 'login (registry, Redis)', reference: 'login route, no throttle' },
   { name: 'renew vs @fastify/jwt sign route', row: 'renew route', reference: '@fastify/jwt sign route' }
 ].filter((target) => ROWS.some((row) => row.name === target.row) && ROWS.some((row) => row.name === target.reference))
 

@@ -121,6 +121,12 @@ const variants: Record<string, (app: FastifyInstance) => Promise<void>> = {
     await store.ready()
     await withPlugin(app, { revocationStore: store })
   },
+  // The login route on the Redis store and its session registry, without the throttle's counting (its own row).
+  'redis-login': async (app) => {
+    const store = redisStore({ client: await redisClient(app) })
+    await store.ready()
+    await withPlugin(app, { revocationStore: store, loginThrottle: false })
+  },
   'redis-lookup': async (app) => { await withPlugin(app, { revocationStore: redisStore({ client: await redisClient(app), mode: 'lookup' }) }) },
   // The soak: a bounded store that fills up, so that its bound is what RSS shows.
   soak: async (app) => {

@@ -100,6 +100,26 @@ export const RenewTooSoonError = defineError(
   'FST_JWT_SESSION_RENEWED_TOO_SOON', 'The session was renewed less than a second ago; try again shortly', 429,
   Object.freeze({ 'retry-after': '1' }))
 
+/** 404: `DELETE /@sessions/:id` of an id that is not one of the caller's live sessions (one answer for every such id). */
+export const SessionNotFoundError = defineError(
+  'FST_JWT_SESSION_NOT_FOUND', 'No such session', 404, {})
+
+/**
+ * 401: `requireFresh` refused a login older than its `maxAge` (RFC 9470 §3). Each instance
+ * carries its own `WWW-Authenticate`, with the `max_age` the route asks for; see {@link insufficientAuthentication}.
+ */
+export const InsufficientAuthenticationError = defineError(
+  'FST_JWT_SESSION_INSUFFICIENT_AUTHENTICATION', 'A more recent login is required; log in again', 401, {})
+
+/** The 401 of `requireFresh(maxAge)`: the RFC 9470 challenge, with the `max_age` (seconds) the route asks for. */
+export function insufficientAuthentication (maxAge: number): Error {
+  return Object.assign(new InsufficientAuthenticationError(), {
+    headers: Object.freeze({
+      'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="A more recent login is required", max_age="${maxAge}"`
+    })
+  })
+}
+
 /** A 429 that says how long to wait, in whole seconds, at least one. */
 export function tooManyAttempts (retryAfterMs: number): Error {
   return Object.assign(new TooManyAttemptsError(), {

@@ -28,6 +28,8 @@ export const KeysUnavailableError = errors.KeysUnavailableError
 export const TooManyAttemptsError = errors.TooManyAttemptsError
 export const RenewTooSoonError = errors.RenewTooSoonError
 export const CsrfError = errors.CsrfError
+export const InsufficientAuthenticationError = errors.InsufficientAuthenticationError
+export const SessionNotFoundError = errors.SessionNotFoundError
 
 export type * from './types'
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { installPloneCompat } from './compat/plone'
 import { createAuthenticator } from './http/authenticate'
 import { createCookieTransport } from './http/cookies'
+import { createRequireFresh } from './http/fresh'
 import { offerFastifyJwt } from './http/fastify-jwt'
 import { warnAboutEarlierRoutes } from './http/late-registration'
 import { createFeedEnds } from './feed/ends'
@@ -16,6 +17,7 @@ import { createAudit } from './routes/audit'
 import { registerRoutes } from './routes/index'
 import { claimStorePrefix } from './sessions/prefix-claim'
 import { createRevocations } from './sessions/revocations'
+import { createSessionList, describeSession } from './sessions/session-list'
 import { awaitStoreReady } from './sessions/store-calls'
 import { createLoginThrottle } from './throttle/login-throttle'
 import type { AuthHook, JwtAuthApi, JwtSessionOptions, SessionClaims, SessionUser } from './types'
@@ -38,6 +40,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   }
   const cookie = options.cookie === false ? undefined : createCookieTransport(options.cookie)
   const authenticator = createAuthenticator(tokens, revocations, cookie)
+  const sessions = createSessionList(options, revocations)
 
   // @fastify/jwt's: the host's own registration, or the one offered here. `request.user` is
   // null until authenticated; it is typed as the claims because authenticated routes read it.
@@ -50,6 +53,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
   fastify.decorate('authenticate', authenticator.hook as AuthHook)
   fastify.decorate('requireRoles', authenticator.requireRoles as (...roles: string[]) => AuthHook)
   fastify.decorate('authenticateOptional', authenticator.optionalHook as AuthHook)
+  fastify.decorate('requireFresh', createRequireFresh(authenticator) as (maxAge: unknown) => AuthHook)
   // The parts that never change state, built once.
   const localKeys = steadyPart('local')
   const noFeed = steadyPart(feed.publisher === undefined ? 'none' : 'publishing')
@@ -61,8 +65,15 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
       await revocations.check(verified)
       return verified.claims
     },
-    revoke: async (claims: SessionClaims) => await revocations.end(claims),
+    revoke: async (claims: SessionClaims) => await sessions.end(claims),
     revokeSubject: async (sub: string) => await revocations.endSubject(sub),
+    sessions: async (sub: string) => (await sessions.list(sub)).map(describeSession),
+    async endSession (sub: string, id: string) {
+      const entry = (await sessions.list(sub)).find((listed) => listed.sid === id)
+      if (entry === undefined) return false
+      await sessions.endListed(sub, entry)
+      return true
+    },
     health: () => composeHealth(
       storeHealth(options.revocationStore),
       keyring.health?.() ?? localKeys,
@@ -76,6 +87,7 @@ async function fastifyJwtSession (fastify: FastifyInstance, rawOptions: JwtSessi
     options,
     tokens,
     revocations,
+    sessions,
     authenticator,
     keyring,
     throttle: createLoginThrottle(options.loginThrottle, options.storeTimeout),

@@ -97,7 +97,7 @@ for (const mode of MODES) {
     }
     t.equal(decodePayload(token).gen, 2000)
     const keys = dataKeys(await redis.keys('*'))
-    t.same(keys, [keyOf.session(decodePayload(token).sid as string)])
+    t.same(keys, [keyOf.session(decodePayload(token).sid as string), keyOf.registry('u-alice')].sort(), 'one session key, and the user\'s registry')
     const log = await redis.keys('jwt-session:log:*')
     t.equal(log.length, 1, 'and one log')
     t.ok(await redis.xlen(log[0] as string) <= 2100, 'a log that stays short of its cap')

@@ -10,8 +10,8 @@ import type { CookieTransport } from './cookies'
 /** A hook for `onRequest` or `preHandler`, in Fastify's callback style (no promise per request). */
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
-/** What a hook does once the request is authenticated. */
-type Next = (request: FastifyRequest, done: HookHandlerDoneFunction) => void
+/** What a hook does once the request is authenticated; an error given to `done` is counted as a refusal. */
+export type Next = (request: FastifyRequest, done: HookHandlerDoneFunction) => void
 
 /** `fastify.authenticate` asks nothing more than authentication. */
 const proceed: Next = (_request, done) => { done() }
@@ -26,6 +26,8 @@ export interface Authenticator {
   requireRoles (...roles: string[]): Hook
   /** `fastify.authenticateOptional`: a refused token leaves `request.user` null; a 5xx still fails. */
   optionalHook: Hook
+  /** A hook that authenticates first when needed, then runs `next` (`requireRoles`, `requireFresh`). */
+  guard (next: Next): Hook
 }
 
 /**
@@ -127,14 +129,21 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
       throw new TypeError('requireRoles needs at least one role, each a non-empty string')
     }
     const wanted = new Set(roles)
-    const checkRoles: Next = (request, done) => {
+    return guard((request, done) => {
       for (const role of request.user.roles) {
         if (wanted.has(role)) return done()
       }
-      refuse(done, new ForbiddenError())
+      done(new ForbiddenError())
+    })
+  }
+
+  function guard (next: Next): Hook {
+    // A refusal of `next` is counted on the `refused` channel as authentication's are.
+    const checked: Next = (request, done) => {
+      next(request, (error?: Error) => { if (error === undefined) done(); else refuse(done, error) })
     }
-    return function requireRolesHook (request, _reply, done) {
-      whenAuthenticated(request, done, checkRoles)
+    return function guardHook (request, _reply, done) {
+      whenAuthenticated(request, done, checked)
     }
   }
 
@@ -164,5 +173,5 @@ export function createAuthenticator (tokens: TokenService, revocations: Revocati
     }
   }
 
-  return { authenticate, hook, requireRoles, optionalHook }
+  return { authenticate, hook, requireRoles, optionalHook, guard }
 }

@@ -1,4 +1,4 @@
-import type { FollowRevocationsOptions, RevocationFeedOptions, JwksOptions, JwtSessionOptions, RedisStoreOptions, RoutesOptions, MemoryStoreOptions, LoginThrottleOptions, CookieOptions, JwtKey } from '../types'
+import type { SessionRegistry, FollowRevocationsOptions, RevocationFeedOptions, JwksOptions, JwtSessionOptions, RedisStoreOptions, RoutesOptions, MemoryStoreOptions, LoginThrottleOptions, CookieOptions, JwtKey } from '../types'
 
 /*
  * Every option name and every default, written once. Each list is tied to the public types
@@ -17,11 +17,11 @@ export const PLUGIN_OPTIONS = [
   'secret', 'keys', 'jwks', 'algorithm', 'expiresIn', 'maxSessionAge', 'clockTolerance', 'issuer', 'audience',
   'verifyCredentials', 'credentialsSchema', 'loadUser', 'revocationStore', 'renewGrace', 'idleTimeout', 'storeTimeout', 'routes',
   'cacheSize', 'loginThrottle', 'cookie', 'compat', 'onLogin', 'onLoginFailed', 'onRenew', 'onLogout', 'onReuse',
-  'revocationFeed', 'followRevocations'
+  'revocationFeed', 'followRevocations', 'maxSessionsPerUser', 'onSessionEvicted'
 ] as const satisfies ReadonlyArray<keyof JwtSessionOptions>
 
 /** The routes the plugin can register, in the order of `RoutesOptions`. */
-export const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks', 'revocations'] as const satisfies ReadonlyArray<keyof RoutesOptions>
+export const ROUTE_NAMES = ['login', 'renew', 'logout', 'jwks', 'revocations', 'sessions'] as const satisfies ReadonlyArray<keyof RoutesOptions>
 /** `routes` takes these and `prefix`. */
 export const ROUTES_OPTIONS = ['prefix', ...ROUTE_NAMES] as const satisfies ReadonlyArray<keyof RoutesOptions>
 
@@ -30,6 +30,9 @@ export const JWKS_OPTIONS = ['url', 'timeout', 'maxAge', 'refetchInterval'] as c
 
 /** Fields of one entry of `keys`. */
 export const KEY_FIELDS = ['kid', 'algorithm', 'privateKey', 'publicKey'] as const satisfies ReadonlyArray<keyof JwtKey>
+
+/** The methods of a store's session registry, all needed for it to count as one. */
+export const REGISTRY_METHODS = ['add', 'touch', 'list', 'ended', 'forget'] as const satisfies ReadonlyArray<keyof SessionRegistry>
 
 /** Fields of `revocationFeed`. */
 export const FEED_OPTIONS = ['authorize'] as const satisfies ReadonlyArray<keyof RevocationFeedOptions>
@@ -76,6 +79,7 @@ export type ListsAreComplete = [
   Assert<Complete<CookieOptions, typeof COOKIE_OPTIONS[number]>>,
   Assert<Complete<MemoryStoreOptions, typeof MEMORY_STORE_OPTIONS[number]>>,
   Assert<Complete<RedisStoreOptions, typeof REDIS_STORE_OPTIONS[number]>>,
+  Assert<Complete<SessionRegistry, typeof REGISTRY_METHODS[number]>>,
   Assert<[Exclude<JwtKey['algorithm'], AsymmetricAlgorithm>] extends [never] ? true : false>
 ]
 
@@ -93,7 +97,9 @@ export const DEFAULTS = Object.freeze({
   /** Milliseconds. */
   storeTimeout: 2000,
   cacheSize: 10_000,
-  routes: Object.freeze({ login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json', revocations: '/@revocations' }),
+  routes: Object.freeze({ login: '/@login', renew: '/@login-renew', logout: '/@logout', jwks: '/.well-known/jwks.json', revocations: '/@revocations', sessions: '/@sessions' }),
+  /** Live sessions per user (past it a login ends the least recently used), and ended ones the registry holds. */
+  maxSessionsPerUser: 50,
   jwks: Object.freeze({ timeout: 2000, maxAge: '10m', refetchInterval: '30s' }),
   /** Longest a follower goes without a verified event before its tokens answer 503. */
   followRevocations: Object.freeze({ maxStaleness: '5s' }),
@@ -114,6 +120,7 @@ export const DEFAULTS = Object.freeze({
   idleTimeout: JwtSessionOptions['idleTimeout']
   storeTimeout: JwtSessionOptions['storeTimeout']
   cacheSize: JwtSessionOptions['cacheSize']
+  maxSessionsPerUser: JwtSessionOptions['maxSessionsPerUser']
   routes: Readonly<Record<typeof ROUTE_NAMES[number], string>>
   jwks: Readonly<Required<Omit<JwksOptions, 'url'>>>
   followRevocations: Readonly<Required<Pick<FollowRevocationsOptions, 'maxStaleness'>>>

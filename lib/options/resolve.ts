@@ -8,6 +8,7 @@ import { resolveFeed, resolveFollow } from './feed'
 import { resolveKeySource } from './key-source'
 import type { ResolvedOptions } from './resolved'
 import { resolveRoutes, resolveVerifyOnlyRoutes } from './routes'
+import { resolveSessions } from './sessions'
 import { defaultLoginName, resolveLoginThrottle } from './throttle'
 
 /** The login body when the host gives no `credentialsSchema`; bounded so no verifier hashes megabytes. */
@@ -72,13 +73,14 @@ export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOpti
   const credentialsSchema: unknown = options.credentialsSchema ?? (compat === 'plone' ? PLONE_CREDENTIALS_SCHEMA : DEFAULT_CREDENTIALS_SCHEMA)
   if (!isPlainObject(credentialsSchema) || !(Kind in credentialsSchema)) fail('credentialsSchema must be a TypeBox schema')
 
-  const routes = verifyOnly ? resolveVerifyOnlyRoutes(options) : resolveRoutes(options.routes)
+  const revocationStore = resolveStore(options.revocationStore)
+  const sessions = resolveSessions(options, revocationStore, verifyOnly ? resolveVerifyOnlyRoutes(options) : resolveRoutes(options.routes))
+  const { routes } = sessions
   const verifyCredentials = optionalFunction<ResolvedOptions['verifyCredentials']>('verifyCredentials', options.verifyCredentials)
   if (routes.login !== false && verifyCredentials === undefined) {
     fail('verifyCredentials is required while the login route is on (set routes.login to false to turn it off)')
   }
 
-  const revocationStore = resolveStore(options.revocationStore)
   const issuer = optionalString('issuer', options.issuer)
   const feedContext = { keySource, issuer, store: revocationStore, routes, verifyOnly }
   const loginThrottle = resolveLoginThrottle(options.loginThrottle, revocationStore, routes.login)
@@ -99,6 +101,8 @@ export function resolveOptions (options: JwtSessionOptions<never>): ResolvedOpti
     storeTimeout: wholeNumber('storeTimeout', options.storeTimeout ?? DEFAULTS.storeTimeout, 1, 'a positive whole number of milliseconds'),
     cacheSize: wholeNumber('cacheSize', options.cacheSize ?? DEFAULTS.cacheSize, 0, 'a whole number of tokens, 0 or more'),
     routes,
+    registry: sessions.registry,
+    maxSessionsPerUser: sessions.maxSessionsPerUser,
     loginThrottle,
     loginName: loginThrottle === false ? defaultLoginName : loginThrottle.loginName,
     cookie: resolveCookie(options.cookie, warnings),

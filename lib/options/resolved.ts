@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { ResolvedKey } from './keys'
 import type { HmacAlgorithm, ROUTE_NAMES } from './defaults'
-import type { AttemptCounter, AuditHooks, Credentials, RevocationStore, SessionClaims, SessionUser } from '../types'
+import type { AttemptCounter, AuditHooks, Credentials, RevocationStore, SessionClaims, SessionRegistry, SessionUser } from '../types'
 
 /* The shape of the options once validated and defaulted: what the rest of the plugin reads. */
 
@@ -99,6 +99,10 @@ export interface ResolvedOptions {
   /** The host's audit callbacks; each may be undefined. */
   readonly audit: Readonly<AuditHooks>
   readonly routes: ResolvedRoutes
+  /** The store's session registry, when it has one. */
+  readonly registry: SessionRegistry | undefined
+  /** Live sessions per user, and ended ones the registry holds per user. */
+  readonly maxSessionsPerUser: number
   /** Set when this service publishes its revocations (`GET /@revocations`). */
   readonly revocationFeed: ResolvedFeed | undefined
   /** Set when this service follows an issuer's feed instead of a store. */

@@ -5,7 +5,7 @@ import type { ResolvedRoutes } from './resolved'
 
 /* Which routes are registered, and where. */
 
-const NO_ROUTES: ResolvedRoutes = Object.freeze({ login: false, renew: false, logout: false, jwks: false, revocations: false })
+const NO_ROUTES: ResolvedRoutes = Object.freeze({ login: false, renew: false, logout: false, jwks: false, revocations: false, sessions: false })
 
 function resolvePath (name: string, value: unknown, prefix: string): string | false {
   if (value === false) return false
@@ -39,7 +39,7 @@ export function resolveVerifyOnlyRoutes (options: JwtSessionOptions): ResolvedRo
   }
   const routes = options.routes
   if (isPlainObject(routes)) {
-    for (const name of ['login', 'renew', 'logout'] as const) {
+    for (const name of ['login', 'renew', 'logout', 'sessions'] as const) {
       if (typeof routes[name] === 'string') fail(`routes.${name} cannot be served: ${why}`)
     }
   }

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { channels } from '../ops/channels'
-import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent } from '../types'
+import type { AuditHooks, LoginEvent, LoginFailedEvent, LogoutEvent, RenewEvent, ReuseEvent, SessionEvictedEvent } from '../types'
 
 /**
  * What the routes report: a log line at a level that fits (failures at warn, renewals at
@@ -15,6 +15,7 @@ export interface Audit {
   renew (request: FastifyRequest, event: RenewEvent): void | Promise<void>
   logout (request: FastifyRequest, event: LogoutEvent): void | Promise<void>
   reuse (request: FastifyRequest, event: ReuseEvent): void | Promise<void>
+  sessionEvicted (request: FastifyRequest, event: SessionEvictedEvent): void | Promise<void>
 }
 
 /** A host's audit hook. */
@@ -54,14 +55,20 @@ export function createAudit (hooks: Readonly<AuditHooks>): Audit {
       return reportIfSet(hooks.onRenew, 'onRenew', request, event)
     },
     logout (request: FastifyRequest, event: LogoutEvent) {
-      request.log.info({ sub: event.sub, sid: event.sid, all: event.all }, 'fastify-jwt-session: logged out')
-      if (channels.logout.hasSubscribers) channels.logout.publish({ sub: event.sub, sid: event.sid, kind: event.all ? 'all' : 'one' })
+      request.log.info({ sub: event.sub, sid: event.sid, all: event.all, others: event.others === true }, 'fastify-jwt-session: logged out')
+      if (channels.logout.hasSubscribers) channels.logout.publish({ sub: event.sub, sid: event.sid, kind: event.all ? 'all' : event.others === true ? 'others' : 'one' })
       return reportIfSet(hooks.onLogout, 'onLogout', request, event)
     },
     reuse (request: FastifyRequest, event: ReuseEvent) {
       request.log.warn({ sub: event.sub, sid: event.sid, jti: event.jti }, 'fastify-jwt-session: a retired token was renewed after the grace; the session is revoked')
       if (channels.reuse.hasSubscribers) channels.reuse.publish({ sub: event.sub, sid: event.sid, jti: event.jti })
       return reportIfSet(hooks.onReuse, 'onReuse', request, event)
+    },
+    sessionEvicted (request: FastifyRequest, event: SessionEvictedEvent) {
+      request.log.info({ sub: event.sub, sid: event.sid, by: event.by }, 'fastify-jwt-session: a login past maxSessionsPerUser ended the least recently used session')
+      // A session ended: counted with the logouts of one session.
+      if (channels.logout.hasSubscribers) channels.logout.publish({ sub: event.sub, sid: event.sid, kind: 'one' })
+      return reportIfSet(hooks.onSessionEvicted, 'onSessionEvicted', request, event)
     }
   })
 }

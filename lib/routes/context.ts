@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { internalError } from '../errors'
 import type { Authenticator } from '../http/authenticate'
 import type { Publisher } from '../feed/publisher'
@@ -7,6 +7,7 @@ import type { Keyring } from '../jwt/keyring'
 import type { IssuedToken, TokenService } from '../jwt/token-service'
 import type { ResolvedOptions } from '../options/resolved'
 import type { Revocations } from '../sessions/revocations'
+import type { Seen, SessionList } from '../sessions/session-list'
 import type { LoginThrottle } from '../throttle/login-throttle'
 import type { Audit } from './audit'
 
@@ -15,6 +16,8 @@ export interface RouteContext {
   readonly options: ResolvedOptions
   readonly tokens: TokenService
   readonly revocations: Revocations
+  /** The sessions a user can see and end, and the one way a session ends. */
+  readonly sessions: SessionList
   readonly authenticator: Authenticator
   readonly keyring: Keyring
   readonly throttle: LoginThrottle
@@ -23,6 +26,14 @@ export interface RouteContext {
   readonly cookie: CookieTransport | undefined
   /** Set with `revocationFeed` only. */
   readonly publisher: Publisher | undefined
+}
+
+/** The longest `user-agent` a session's listing keeps: enough for any browser's, and no megabyte header stored per login. */
+export const MAX_USER_AGENT = 512
+
+/** Where the request comes from, as a session's listing shows it: `request.ip` (so `trustProxy` applies) and its `user-agent`. */
+export function seenBy (request: FastifyRequest): Seen {
+  return { ip: request.ip, userAgent: (request.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT) }
 }
 
 /** The OpenAPI tag of every route of the plugin. */

@@ -3,13 +3,13 @@ import { internalError, InvalidCredentialsError, TooManyAttemptsError } from '..
 import type { IssuedToken } from '../jwt/token-service'
 import { isThenable } from '../sessions/store-calls'
 import type { Credentials, SessionUser } from '../types'
-import { handOver, TAGS, type RouteContext } from './context'
+import { handOver, seenBy, TAGS, type RouteContext } from './context'
 import { NO_SECURITY, SessionResponse, TokenResponse, errorResponses } from './schemas'
 import { publishBodyRefused, requireJsonBody, strictValidatorCompiler } from './validation'
 
 /** `POST /@login`: the host checks the credentials, the plugin issues a token of a new session. */
 export function registerLogin (fastify: FastifyInstance, path: string, context: RouteContext): void {
-  const { options, tokens, revocations, throttle, audit, cookie } = context
+  const { options, tokens, revocations, sessions, throttle, audit, cookie } = context
   const { credentialsSchema, loginName } = options
   const verify = options.verifyCredentials as NonNullable<typeof options.verifyCredentials>
   fastify.post(path, {
@@ -68,6 +68,13 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
       throw internalError(error)
     }
     const { sub, sid, jti } = issued.claims
+    // Listed before the token is answered: a store that cannot list it fails the login (503).
+    // Past `maxSessionsPerUser`, the least recently used sessions are ended, as a logout ends them.
+    if (sessions.available) {
+      for (const evicted of await sessions.add(issued.claims, seenBy(request))) {
+        await audit.sessionEvicted(request, { sub, sid: evicted.sid, by: sid, reason: 'max_sessions' })
+      }
+    }
     const reported = audit.login(request, { sub, sid, jti })
     if (reported !== undefined) await reported
     return handOver(cookie, reply, issued, true, options.idleTimeout)

@@ -7,7 +7,7 @@ import { strictValidatorCompiler } from './validation'
 
 /** `POST /@logout`: ends the session for good, or with `{ "all": true }` every session of the user. */
 export function registerLogout (fastify: FastifyInstance, path: string, context: RouteContext): void {
-  const { tokens, revocations, audit, cookie } = context
+  const { tokens, revocations, sessions, audit, cookie } = context
   // A token that can still be renewed (expired less than `idleTimeout` ago, or of a generation
   // just retired) can still end its session: a logout that refused it would leave the session
   // renewable, by the browser or by a thief, while the user thinks it over. Ending every
@@ -20,7 +20,7 @@ export function registerLogout (fastify: FastifyInstance, path: string, context:
     onRequest: cookie === undefined ? authenticateLogout : clearingRefusedCookie(authenticateLogout, cookie),
     validatorCompiler: strictValidatorCompiler(true),
     schema: {
-      summary: 'Log out: end this session, or with { "all": true } every session of this user',
+      summary: 'Log out: end this session, or with { "all": true } every session of this user, or with { "others": true } every other one',
       tags: TAGS,
       headers: BearerHeaders,
       body: LogoutBody,
@@ -29,13 +29,24 @@ export function registerLogout (fastify: FastifyInstance, path: string, context:
     }
   }, async (request, reply) => {
     const claims = request.user
-    const all = (request.body as { all?: boolean } | undefined)?.all === true
+    const body = request.body as { all?: boolean, others?: boolean } | undefined
+    const all = body?.all === true
+    const others = body?.others === true
     // A token retired past the grace (a thief's copy, an old tab) may end its own session,
     // never the user's others: for that it must be one that authenticates a request.
-    if (all) await revocations.checkCurrent(claims)
-    await (all ? revocations.endSubject(claims.sub, claims.auth_us) : revocations.end(claims))
-    cookie?.clear(reply)
-    await audit.logout(request, { sub: claims.sub, sid: claims.sid, all })
+    if (all || others) await revocations.checkCurrent(claims)
+    if (all) {
+      await revocations.endSubject(claims.sub, claims.auth_us)
+    } else if (others) {
+      for (const entry of await sessions.list(claims.sub)) {
+        if (entry.sid !== claims.sid) await sessions.endListed(claims.sub, entry)
+      }
+    } else {
+      await sessions.end(claims)
+    }
+    // This session goes on with `others`: its cookie stays.
+    if (!others) cookie?.clear(reply)
+    await audit.logout(request, others ? { sub: claims.sub, sid: claims.sid, all, others } : { sub: claims.sub, sid: claims.sid, all })
     return reply.code(204).send()
   })
 }

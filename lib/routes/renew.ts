@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ExpiredTokenError, RevokedTokenError, SessionTooOldError } from '../errors'
 import { userFromClaims } from '../jwt/claims'
 import { createRenewalCheck } from '../http/renewal'
-import { callHost, handOver, TAGS, type RouteContext } from './context'
+import { callHost, handOver, seenBy, TAGS, type RouteContext } from './context'
 import { BearerHeaders, SessionResponse, TokenResponse, errorResponses } from './schemas'
 import { strictValidatorCompiler } from './validation'
 
@@ -15,7 +15,7 @@ import { strictValidatorCompiler } from './validation'
  * second to the store, not one a request.
  */
 export function registerRenew (fastify: FastifyInstance, path: string, context: RouteContext): void {
-  const { options, tokens, revocations, audit, cookie } = context
+  const { options, tokens, revocations, sessions, audit, cookie } = context
   const { loadUser, maxSessionAge, clockTolerance, idleTimeout } = options
   const hasStore = options.revocationStore !== undefined
   fastify.post(path, {
@@ -34,7 +34,7 @@ export function registerRenew (fastify: FastifyInstance, path: string, context: 
     const user = loadUser === undefined ? userFromClaims(claims) : await callHost(() => loadUser(claims, request))
     if (user === null || user === undefined) {
       // The host ended the session: its other tokens go too, where a store can record it.
-      if (hasStore) await revocations.end(claims)
+      if (hasStore) await sessions.end(claims)
       throw new RevokedTokenError()
     }
     // However long `loadUser` took, the token must still be renewable now: a logout's entry
@@ -43,11 +43,20 @@ export function registerRenew (fastify: FastifyInstance, path: string, context: 
     const outcome = await revocations.renew(claims)
     if (outcome === 'ended') throw new RevokedTokenError()
     if (outcome === 'replayed') {
-      await revocations.end(claims)
+      await sessions.end(claims)
       await audit.reuse(request, { sub: claims.sub, sid: claims.sid, jti: claims.jti })
       throw new RevokedTokenError()
     }
     const issued = await callHost(async () => tokens.sign(user, { ...claims, gen: claims.gen + 1 }))
+    // The listing's last sighting carries no security decision: a registry that fails here is
+    // logged, and the renewal goes on (the session stays listed, seen at its last success).
+    if (sessions.available) {
+      try {
+        await sessions.touch(claims, seenBy(request))
+      } catch (error) {
+        request.log.warn({ err: error }, 'fastify-jwt-session: the session registry missed a renewal')
+      }
+    }
     await audit.renew(request, { sub: issued.claims.sub, sid: claims.sid, jti: issued.claims.jti, previousJti: claims.jti })
     return handOver(cookie, reply, issued, request.headers.authorization === undefined, idleTimeout)
   })

@@ -37,10 +37,34 @@ export const JwksResponse = Type.Object({
   }, { additionalProperties: true, description: 'A public key; never any private part' }))
 })
 
-/** The optional logout body. */
+/** The optional logout body; `all` and `others` together are refused (400): they ask for two different things. */
 export const LogoutBody = Type.Object({
-  all: Type.Optional(Type.Boolean({ description: 'Revoke every token of this user issued until now' }))
-}, { additionalProperties: false })
+  all: Type.Optional(Type.Boolean({ description: 'Revoke every token of this user issued until now' })),
+  others: Type.Optional(Type.Boolean({ description: 'End every other session of this user; this one goes on' }))
+}, {
+  additionalProperties: false,
+  not: { required: ['all', 'others'], properties: { all: { const: true }, others: { const: true } } }
+})
+
+/** The session ids the plugin issues: 128 random bits, base64url. */
+export const SessionId = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'A session id, as GET /@sessions lists it' })
+
+/** `DELETE /@sessions/:id`. */
+export const SessionParams = Type.Object({ id: SessionId })
+
+/** One of the caller's live sessions. */
+const SessionItem = Type.Object({
+  id: SessionId,
+  current: Type.Boolean({ description: 'The session of the token that asks' }),
+  createdAt: Type.String({ format: 'date-time', description: 'The login' }),
+  lastSeenAt: Type.String({ format: 'date-time', description: 'The login or the last renewal' }),
+  expiresAt: Type.String({ format: 'date-time', description: 'The last moment a token of it can be used or renewed' }),
+  ip: Type.String({ description: 'request.ip at the login or the last renewal' }),
+  userAgent: Type.String({ description: 'The user-agent header then (at most 512 characters), empty without one' })
+})
+
+/** `GET /@sessions`: the caller's live sessions, newest login first. */
+export const SessionsResponse = Type.Object({ sessions: Type.Array(SessionItem) })
 
 /**
  * The error responses of a route, for the statuses it can answer: each names its status, so

@@ -4,6 +4,7 @@ import type { VerifiedToken } from '../jwt/token-service'
 import { channels, timeStoreCall } from '../ops/channels'
 import type { ResolvedOptions } from '../options/resolved'
 import type { RevocationStore, SessionClaims } from '../types'
+import { createExpiry } from './expiry'
 import { judge, judgeRenewal, sessionRecord, subjectCutoff } from './records'
 import { callStore, callStoreNow, isThenable, withTimeout } from './store-calls'
 
@@ -78,17 +79,11 @@ type Verdict = (record: unknown, cutoff: unknown, claims: SessionClaims) => void
 
 /** Binds the plugin's session rules to the configured store, if any. */
 export function createRevocations (options: ResolvedOptions): Revocations {
-  const { revocationStore, storeTimeout, clockTolerance, expiresIn, maxSessionAge, renewGrace, idleTimeout } = options
+  const { revocationStore, storeTimeout, clockTolerance, renewGrace } = options
   if (revocationStore === undefined) return WITHOUT_STORE
   const store: RevocationStore = revocationStore
   const graceUs = renewGrace * 1_000_000
-  // Past a token's `exp`, how long it can still be used or renewed, or stand within the grace.
-  const afterExp = idleTimeout + renewGrace + clockTolerance
-
-  /** When a session's entry may go: no token of it can be used or renewed after that (seconds). */
-  function sessionExpiry (authTime: number): number {
-    return Math.ceil(Math.min(Date.now() / 1000 + expiresIn, authTime + maxSessionAge) + afterExp)
-  }
+  const expiry = createExpiry(options)
 
   /** The judgements, built once: a request costs no closure. */
   const current: Verdict = (record, cutoff, claims) => { judge(record, cutoff, claims, graceUs) }
@@ -178,7 +173,7 @@ export function createRevocations (options: ResolvedOptions): Revocations {
     },
     async renew (claims: SessionClaims): Promise<RenewalOutcome> {
       const at = microClock()
-      const record = sessionRecord(await callStore(() => store.renew(claims.sid, claims.gen, at, sessionExpiry(claims.auth_time)), storeTimeout))
+      const record = sessionRecord(await callStore(() => store.renew(claims.sid, claims.gen, at, expiry.session(claims.auth_time)), storeTimeout))
       if (record === undefined || (!record.ended && record.generation <= claims.gen)) {
         throw new StoreUnavailableError({ cause: new TypeError('the store\'s renew() did not advance the session') })
       }
@@ -203,7 +198,7 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       ) {
         throw new TypeError('revoking a session needs the claims of a verified token (sid and auth_time)')
       }
-      await callStore(() => store.end(claims.sid, Math.ceil(Date.now() / 1000 + expiresIn + afterExp)), storeTimeout)
+      await callStore(() => store.end(claims.sid, expiry.end()), storeTimeout)
     },
     async endSubject (sub: string, notBefore = 0) {
       if (typeof sub !== 'string' || sub === '') throw new TypeError('revoking a user needs a non-empty sub')
@@ -214,8 +209,7 @@ export function createRevocations (options: ResolvedOptions): Revocations {
       // been stamped just after (see `loginCutoff`).
       const cutoff = Math.max(microClock() + CLOCK_SKEW, notBefore, latest === undefined ? 0 : latest + 1)
       // Kept until a token stamped at the cut-off, by a clock within the bound, can no longer be used or renewed.
-      const expiresAt = Math.ceil(Math.max(Date.now() / 1000, cutoff / 1_000_000) + expiresIn + afterExp)
-      await callStore(() => store.endSubject(sub, cutoff, expiresAt), storeTimeout)
+      await callStore(() => store.endSubject(sub, cutoff, expiry.cutoff(cutoff)), storeTimeout)
       remember(sub, cutoff)
       // The store may have kept a later one (past a cut-off this process had not heard of yet):
       // `jwtAuth.sign()` must stamp past that one too.

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { Redis } from 'ioredis'
 import jwtAuth, {
   jwtAuth as named, memoryStore, redisStore, InvalidTokenError, KeysUnavailableError, OptionError,
-  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisStore, type RevocationHistory, type RevocationStore, type ReuseEvent, type SessionClaims, type SessionRecord, type SessionUser
+  type AttemptCounter, type Credentials, type JwtKey, type JwtSessionOptions, type LoginFailedEvent, type RedisSessionRegistry, type RedisStore, type RevocationHistory, type SessionEntry, type SessionFold, type RevocationStore, type ReuseEvent, type SessionClaims, type SessionRecord, type SessionUser
 } from 'fastify-jwt-session'
 
 declare module 'fastify-jwt-session' {
@@ -161,6 +161,9 @@ describe('stores and errors', () => {
     expect(store).type.toBe<RedisStore>()
     expect(store.ready()).type.toBe<Promise<void>>()
     expect(store.history).type.toBe<RevocationHistory>()
+    expect(store.registry).type.toBe<RedisSessionRegistry>()
+    expect(store.registry.list('u-alice')).type.toBe<Promise<readonly SessionEntry[]>>()
+    expect(store.registry.ended('u-alice', 'sid', 1, 2, 50)).type.toBe<Promise<SessionFold | undefined>>()
     expect(redisStore({ client: {} })).type.toRaiseError()
     expect(redisStore({ client: new Redis({ lazyConnect: true }), mode: 'cache' })).type.toRaiseError()
   })

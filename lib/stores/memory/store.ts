@@ -2,6 +2,7 @@ import { fail, isPlainObject, rejectUnknownKeys, wholeNumber } from '../../optio
 import { DEFAULTS, MEMORY_STORE_OPTIONS } from '../../options/defaults'
 import type { MemoryStore, MemoryStoreOptions } from '../../types'
 import { ChangeHistory } from './history'
+import { MemoryRegistry } from './registry'
 import { ENDED, SessionTables } from './tables'
 
 /** Whole seconds since the epoch. */
@@ -13,7 +14,8 @@ const seconds = (): number => Math.floor(Date.now() / 1000)
  * Every call answers synchronously, so `authenticate` costs no promise and no timer. It holds
  * one entry per session renewed or ended and one per user logged out everywhere, each dropped
  * once no token it concerns can be used or renewed. Its `history` of the last `historySize`
- * changes is what `revocationFeed` publishes.
+ * changes is what `revocationFeed` publishes; its `registry` lists each user's sessions (for
+ * `GET /@sessions`), its entries counted under `maxEntries` too.
  *
  * @example
  * ```ts
@@ -27,6 +29,8 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
   const historySize = wholeNumber('memoryStore historySize', options.historySize ?? DEFAULTS.memoryStore.historySize, 1, 'a positive whole number')
   const tables = new SessionTables(maxEntries)
   const changes = new ChangeHistory(historySize)
+  // Its entries count under `maxEntries` with the tables' (see registry.ts).
+  const registry = new MemoryRegistry(tables)
   const createdAt = Date.now()
 
   return {
@@ -34,6 +38,7 @@ export function memoryStore (options: MemoryStoreOptions = {}): MemoryStore {
       return tables.size
     },
     history: changes.view(() => tables.dump(seconds())),
+    registry,
     session: (sid) => tables.session(sid),
     subject: (sub) => tables.subject(sub),
     // Always ready: the state is this process's own memory.

@@ -34,19 +34,58 @@ export class MemoryStoreFullError extends Error {
 }
 
 /**
- * Two maps, sessions and users, bounded together by `maxEntries`, each entry dropped once its
- * expiry (seconds) has passed. A full table refuses new keys only: reads, and writes to a key
- * already held, never depend on free space. Shared by the memory store and the Redis mirror.
+ * Entries held beside the tables under the same `maxEntries` bound (the memory store's
+ * session registry): counted with them, and swept with them when the bound is reached.
+ */
+export interface Lodger {
+  readonly size: number
+  sweep (now: number): void
+}
+
+/**
+ * Two maps, sessions and users, bounded together by `maxEntries` (with a lodger's entries,
+ * when one is given), each entry dropped once its expiry (seconds) has passed. A full table
+ * refuses new keys only: reads, and writes to a key already held, never depend on free space.
+ * Shared by the memory store and the Redis mirror.
  */
 export class SessionTables {
   private readonly sessions = new Map<string, SessionEntry>()
   private readonly subjects = new Map<string, SubjectEntry>()
   private sweptAt = 0
+  private lodger: Lodger | undefined
 
   constructor (private readonly maxEntries: number) {}
 
+  /** The tables' own entries: sessions and users. */
   get size (): number {
     return this.sessions.size + this.subjects.size
+  }
+
+  /** Every entry the bound counts: the tables' and the lodger's. */
+  private get held (): number {
+    return this.size + (this.lodger?.size ?? 0)
+  }
+
+  /** Counts `lodger`'s entries under this bound from now on. */
+  lodge (lodger: Lodger): void {
+    this.lodger = lodger
+  }
+
+  /**
+   * Throws {@link MemoryStoreFullError} unless one more entry fits, after dropping the expired
+   * ones: for the lodger, before it adds one.
+   */
+  makeRoom (now: number): void {
+    if (this.held >= this.maxEntries) this.sweep(now)
+    if (this.held >= this.maxEntries) throw new MemoryStoreFullError(`memoryStore holds ${this.maxEntries} live entries`)
+  }
+
+  /**
+   * Drops the entries of `sid`: only once a user's cut-off covers the session (the registry's
+   * fold), so that no revocation is forgotten.
+   */
+  forgetSession (sid: string): void {
+    this.sessions.delete(sid)
   }
 
   /** The live record of `sid`, or undefined. On every request: the clock is read only for a session it holds. */
@@ -94,8 +133,7 @@ export class SessionTables {
       return
     }
     dropExpiredFront(map, expiryOf, now)
-    if (this.size >= this.maxEntries) this.sweep(now)
-    if (this.size >= this.maxEntries) throw new MemoryStoreFullError(`memoryStore holds ${this.maxEntries} live entries`)
+    this.makeRoom(now)
     map.set(key, value)
   }
 
@@ -118,6 +156,7 @@ export class SessionTables {
     this.sweptAt = now
     for (const [key, value] of this.sessions) if (sessionExpiry(value) <= now) this.sessions.delete(key)
     for (const [key, value] of this.subjects) if (value.expiresAt <= now) this.subjects.delete(key)
+    this.lodger?.sweep(now)
   }
 }
 

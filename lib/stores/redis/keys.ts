@@ -24,12 +24,17 @@ export const LOG_LENGTH = 10_000
  * bucket.)
  */
 export function bucketOf (id: string): number {
+  return fnv1a(id) >>> BUCKET_SHIFT
+}
+
+/** FNV-1a (32 bits, unsigned) over the UTF-16 code units of `id`. */
+function fnv1a (id: string): number {
   let hash = 0x811c9dc5
   for (let index = 0; index < id.length; index++) {
     hash ^= id.charCodeAt(index)
     hash = Math.imul(hash, 0x01000193)
   }
-  return (hash >>> 0) >>> BUCKET_SHIFT
+  return hash >>> 0
 }
 
 /** Marks an id kept in Redis in its JSON form (see {@link encodeId}); no id the plugin makes starts with a NUL. */
@@ -65,6 +70,13 @@ export interface StoreKeys {
   subject (sub: string): string
   /** `<prefix>log:{<bucket>}`: the bucket's log, every write in order. */
   log (bucket: number): string
+  /**
+   * `<prefix>r:{u:<hash>}<sub>`: the user's session registry (live and ended sessions, one
+   * value). The tag is the user's own, 8 hex digits of FNV-1a over `sub`, never `sub` itself:
+   * a `{` or `}` in a sub cannot move the tag, and each user's registry is one slot of its
+   * own on a Cluster (a user's methods are one key, so atomic), spread over the slots.
+   */
+  registry (sub: string): string
 }
 
 /**
@@ -80,6 +92,7 @@ export function storeKeys (prefix: string): StoreKeys {
   return {
     session: (sid) => `${prefix}s:${tag(bucketOf(sid))}${encodeId(sid)}`,
     subject: (sub) => `${prefix}u:${tag(bucketOf(sub))}${encodeId(sub)}`,
-    log: (bucket) => `${prefix}log:${tag(bucket)}`
+    log: (bucket) => `${prefix}log:${tag(bucket)}`,
+    registry: (sub) => `${prefix}r:{u:${fnv1a(sub).toString(16).padStart(8, '0')}}${encodeId(sub)}`
   }
 }

@@ -12,6 +12,7 @@ import { startPreflight } from './preflight-gate'
 import { claimingGate } from './owner'
 import { revocationWriter } from './replication'
 import { followConnection } from './connection'
+import { redisRegistry } from './registry'
 import type { PartHealth } from '../../ops/health'
 
 /** `unavailable` while the gate refuses calls (Redis not checked yet, refused, or the prefix not claimed); else undefined. */
@@ -35,7 +36,8 @@ const ttlUntil = (expiresAt: number): number => Math.max(1, Math.ceil(expiresAt 
  * per session renewed or ended (`<prefix>s:{<bucket>}<sid>`), one per user logged out
  * everywhere (`<prefix>u:{<bucket>}<sub>`), each written by one atomic script that also
  * appends the change to its bucket's log (`<prefix>log:{<bucket>}`, see `keys.ts`), and
- * expiring once no token it concerns can be used. It takes an ioredis client the host owns
+ * expiring once no token it concerns can be used; and each user's session registry
+ * (`<prefix>r:{u:<hash>}<sub>`, see `registry.ts`). It takes an ioredis client the host owns
  * (the one `@fastify/redis` decorates) and never closes it. In `mirror` mode (the default)
  * each process keeps a copy, current through pub/sub and the logs, so `authenticate` answers
  * from memory; in `lookup` mode each request reads Redis.
@@ -60,7 +62,7 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
   const keys = storeKeys(prefix)
   // Checked before anything is trusted: every call fails closed until Redis passed.
   // ...and, once the app claimed the prefix (`claimPrefix`), until the claim succeeded.
-  const gate = claimingGate(startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}attempts:`, `${prefix}app`], log: `${prefix}log:`, channel, wait: minReplicas > 0 }), client, prefix)
+  const gate = claimingGate(startPreflight(client, { keys: [`${prefix}s:`, `${prefix}u:`, `${prefix}r:`, `${prefix}attempts:`, `${prefix}app`], log: `${prefix}log:`, channel, wait: minReplicas > 0 }), client, prefix)
   const writer = revocationWriter(client, minReplicas, replicaTimeout)
   const mirror = mode === 'mirror' ? startRedisMirror(client, prefix, channel, maxEntries) : undefined
   // Without a copy, health() follows the client's connection: every lookup needs it.
@@ -122,6 +124,8 @@ export function redisStore (options: RedisStoreOptions): RedisStore {
       mirror?.apply('u', sub, value, expiresAt)
     },
     attempts: redisAttempts(client, prefix),
+    // Read when a user asks, never by authenticate: the mirror does not copy it.
+    registry: redisRegistry({ client, keys, passed: async () => { await gate.passed }, assert: () => { gate.assert() } }),
     claimPrefix: gate.claim,
     history: history.view,
     ready: async () => { await gate.passed; await writer.ready(); await mirror?.ready() },

@@ -1,0 +1,127 @@
+import type { MemorySessionRegistry, SessionEntry, SessionFold } from '../../types'
+import type { Lodger, SessionTables } from './tables'
+
+/** An ended session as the registry counts it: its login (µs) and when it may be dropped (s). */
+interface Ended {
+  readonly createdAt: number
+  readonly expiresAt: number
+}
+
+/** One user's sessions: the live ones, and the ended ones not yet folded into a cut-off. */
+interface UserSessions {
+  readonly live: Map<string, SessionEntry>
+  readonly ended: Map<string, Ended>
+}
+
+/** Whole seconds since the epoch. */
+const seconds = (): number => Math.floor(Date.now() / 1000)
+
+/**
+ * The memory store's registry of each user's sessions. Its entries (live and ended) count
+ * under the store's `maxEntries` together with the revocation tables, so that a flood of
+ * logins by many users cannot grow the process's memory past that bound: a login that finds
+ * the store full fails closed (503). Each entry is dropped once its `expiresAt` has passed.
+ */
+export class MemoryRegistry implements MemorySessionRegistry, Lodger {
+  private readonly users = new Map<string, UserSessions>()
+  private count = 0
+
+  constructor (private readonly tables: SessionTables) {
+    tables.lodge(this)
+  }
+
+  /** Entries held, every user's live and ended sessions. */
+  get size (): number {
+    return this.count
+  }
+
+  held (sub: string): number {
+    const user = this.current(sub, seconds())
+    return user === undefined ? 0 : user.live.size + user.ended.size
+  }
+
+  add (sub: string, entry: SessionEntry, max: number): readonly SessionEntry[] {
+    const now = seconds()
+    const user = this.current(sub, now) ?? this.newUser(sub)
+    if (!user.live.has(entry.sid)) {
+      this.tables.makeRoom(now)
+      this.count++
+    }
+    user.live.set(entry.sid, Object.freeze({ ...entry }))
+    if (user.live.size <= max) return []
+    // The least recently used go first; the session just listed is never one of them.
+    const others = [...user.live.values()].filter((other) => other.sid !== entry.sid).sort((a, b) => a.lastSeenAt - b.lastSeenAt)
+    const evicted = others.slice(0, user.live.size - max)
+    for (const old of evicted) this.drop(user.live, old.sid)
+    return evicted
+  }
+
+  touch (sub: string, entry: SessionEntry): void {
+    const listed = this.current(sub, seconds())?.live.get(entry.sid)
+    // An ended session stays ended: a renewal racing its end does not list it again.
+    if (listed === undefined) return
+    this.users.get(sub)?.live.set(entry.sid, Object.freeze({ ...entry, createdAt: listed.createdAt }))
+  }
+
+  list (sub: string): readonly SessionEntry[] {
+    const user = this.current(sub, seconds())
+    return user === undefined ? [] : [...user.live.values()]
+  }
+
+  ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): SessionFold | undefined {
+    const now = seconds()
+    const user = this.current(sub, now) ?? this.newUser(sub)
+    this.drop(user.live, sid)
+    const held = user.ended.get(sid)
+    if (held === undefined) {
+      this.tables.makeRoom(now)
+      this.count++
+    }
+    user.ended.set(sid, { createdAt, expiresAt: Math.max(expiresAt, held?.expiresAt ?? 0) })
+    if (user.ended.size <= max) return undefined
+    // The oldest logins past `max` fold into one cut-off: the newest login among them.
+    const byLogin = [...user.ended.values()].map((ended) => ended.createdAt).sort((a, b) => a - b)
+    const cutoff = byLogin[user.ended.size - max - 1] as number
+    const sids: string[] = []
+    for (const map of [user.ended, user.live] as Array<Map<string, { createdAt: number }>>) {
+      for (const [other, value] of map) {
+        if (value.createdAt > cutoff) continue
+        sids.push(other)
+        this.drop(map, other)
+      }
+    }
+    return Object.freeze({ cutoff, sids: Object.freeze(sids) })
+  }
+
+  forget (_sub: string, sids: readonly string[]): void {
+    for (const sid of sids) this.tables.forgetSession(sid)
+  }
+
+  /** Drops every expired entry (the tables call it when their bound is reached). */
+  sweep (now: number): void {
+    for (const sub of [...this.users.keys()]) this.current(sub, now)
+  }
+
+  /** `sub`'s sessions with the expired ones dropped, or undefined when none is left. */
+  private current (sub: string, now: number): UserSessions | undefined {
+    const user = this.users.get(sub)
+    if (user === undefined) return undefined
+    for (const map of [user.live, user.ended] as Array<Map<string, { expiresAt: number }>>) {
+      for (const [sid, value] of map) if (value.expiresAt <= now) this.drop(map, sid)
+    }
+    if (user.live.size > 0 || user.ended.size > 0) return user
+    this.users.delete(sub)
+    return undefined
+  }
+
+  private newUser (sub: string): UserSessions {
+    const user: UserSessions = { live: new Map(), ended: new Map() }
+    this.users.set(sub, user)
+    return user
+  }
+
+  /** Removes `sid` from `map`, counting it out if it was there. */
+  private drop (map: Map<string, unknown>, sid: string): void {
+    if (map.delete(sid)) this.count--
+  }
+}
