@@ -188,8 +188,8 @@ test('a store without a registry serves everything else; asking for the sessions
   const token = await login(app)
   const others = await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token), payload: { others: true } })
   t.equal(others.statusCode, 501)
-  await t.rejects(app.jwtAuth.sessions('u-alice'), { statusCode: 501 })
-  await t.rejects(app.jwtAuth.endSession('u-alice', 'x'), { statusCode: 501 })
+  await t.rejects(app.jwtAuth.sessions('u-alice'), { statusCode: 501 } as never)
+  await t.rejects(app.jwtAuth.endSession('u-alice', 'x'), { statusCode: 501 } as never)
   t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })).statusCode, 204, 'a logout works')
   for (const options of [{ routes: { sessions: '/x' } }, { maxSessionsPerUser: 5 }]) {
     const other = Fastify()
