@@ -47,6 +47,8 @@ test('ended sessions past the cap fold into a cut-off that covers the live ones 
   registry.forget('u', ['e2', 'old-live'])
   t.equal(store.size, 2, 'e3 and e4 remain')
   t.equal(registry.held('u'), 3)
+  t.equal(registry.ended('unlisted', 'z', 1, now() + 60, 2), undefined, 'a session never listed is counted ended too')
+  t.equal(registry.held('unlisted'), 1)
 })
 
 test('the registry counts under maxEntries: a full store refuses a new listing, and makes room from expired entries', async (t) => {
