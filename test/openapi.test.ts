@@ -40,8 +40,16 @@ test('the OpenAPI document lists every route, its body, every response, and the 
   t.same(Object.keys(renew.responses).sort(), ['200', '400', '401', '429', '500', '503'])
 
   const logout = document.paths['/@logout']?.post
-  t.same(Object.keys(logout.requestBody.content['application/json'].schema.properties), ['all'])
+  t.same(Object.keys(logout.requestBody.content['application/json'].schema.properties), ['all', 'others'])
   t.same(Object.keys(logout.responses).sort(), ['204', '400', '401', '415', '501', '503'])
+
+  const sessions = document.paths['/@sessions']?.get
+  t.same(Object.keys(sessions.responses).sort(), ['200', '401', '503'])
+  t.same(Object.keys(sessions.responses['200'].content['application/json'].schema.properties.sessions.items.properties),
+    ['id', 'current', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'userAgent'])
+  const endOne = document.paths['/@sessions/{id}']?.delete
+  t.same(Object.keys(endOne.responses).sort(), ['204', '401', '404', '503'])
+  t.equal(endOne.parameters.find((parameter: { in: string }) => parameter.in === 'path').schema.pattern, '^[A-Za-z0-9_-]{22}$')
 
   const jwks = document.paths['/.well-known/jwks.json']?.get
   t.ok(jwks.responses['200'].content['application/json'].schema.properties.keys)

@@ -75,7 +75,8 @@ const noRegistry = async (): Promise<never> => {
 export function createSessionList (options: ResolvedOptions, revocations: Revocations): SessionList {
   const { registry: maybeRegistry, revocationStore, storeTimeout, maxSessionsPerUser: max } = options
   if (maybeRegistry === undefined || revocationStore === undefined) {
-    return Object.freeze({ available: false, end: revocations.end, endListed: noRegistry, add: async () => [], touch: async () => {}, list: noRegistry })
+    // The routes ask `available` before they add or touch: every method but `end` is the 501.
+    return Object.freeze({ available: false, end: revocations.end, endListed: noRegistry, add: noRegistry, touch: noRegistry, list: noRegistry })
   }
   const registry: SessionRegistry = maybeRegistry
   const store: RevocationStore = revocationStore

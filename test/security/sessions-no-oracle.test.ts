@@ -3,7 +3,7 @@ import { bearer, buildApp, decodePayload, login } from '../helpers'
 
 // DELETE /@sessions/:id must not tell an attacker which session ids exist: another user's
 // session, an id nobody holds and a malformed id all answer the same 404, byte for byte, and
-// end nothing.
+// end nothing. (An id longer than Fastify's `maxParamLength`, 100, is its router's 414, whatever it names.)
 
 test('ending another user\'s session, a made-up id or a malformed one: the same 404, nothing ended', async (t) => {
   const app = await buildApp(t)
@@ -12,7 +12,7 @@ test('ending another user\'s session, a made-up id or a malformed one: the same 
   const bobSid = decodePayload(bob).sid as string
 
   const answers = []
-  for (const id of [bobSid, 'AAAAAAAAAAAAAAAAAAAAAA', 'not a session id', 'x'.repeat(300)]) {
+  for (const id of [bobSid, 'AAAAAAAAAAAAAAAAAAAAAA', 'not a session id', 'x'.repeat(100)]) {
     const response = await app.inject({ method: 'DELETE', url: `/@sessions/${encodeURIComponent(id)}`, headers: bearer(alice) })
     answers.push({ status: response.statusCode, body: response.body, type: response.headers['content-type'] })
   }

@@ -25,8 +25,11 @@ const seconds = (): number => Math.floor(Date.now() / 1000)
 export class MemoryRegistry implements MemorySessionRegistry, Lodger {
   private readonly users = new Map<string, UserSessions>()
   private count = 0
+  // A true private field: the store stays printable (JSON.stringify, util.inspect) with no cycle.
+  readonly #tables: SessionTables
 
-  constructor (private readonly tables: SessionTables) {
+  constructor (tables: SessionTables) {
+    this.#tables = tables
     tables.lodge(this)
   }
 
@@ -44,7 +47,7 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     const now = seconds()
     const user = this.current(sub, now) ?? this.newUser(sub)
     if (!user.live.has(entry.sid)) {
-      this.tables.makeRoom(now)
+      this.#tables.makeRoom(now)
       this.count++
     }
     user.live.set(entry.sid, Object.freeze({ ...entry }))
@@ -74,7 +77,7 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     this.drop(user.live, sid)
     const held = user.ended.get(sid)
     if (held === undefined) {
-      this.tables.makeRoom(now)
+      this.#tables.makeRoom(now)
       this.count++
     }
     user.ended.set(sid, { createdAt, expiresAt: Math.max(expiresAt, held?.expiresAt ?? 0) })
@@ -94,7 +97,7 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
   }
 
   forget (_sub: string, sids: readonly string[]): void {
-    for (const sid of sids) this.tables.forgetSession(sid)
+    for (const sid of sids) this.#tables.forgetSession(sid)
   }
 
   /** Drops every expired entry (the tables call it when their bound is reached). */

@@ -52,7 +52,7 @@ export class SessionTables {
   private readonly sessions = new Map<string, SessionEntry>()
   private readonly subjects = new Map<string, SubjectEntry>()
   private sweptAt = 0
-  private lodger: Lodger | undefined
+  #lodger: Lodger | undefined
 
   constructor (private readonly maxEntries: number) {}
 
@@ -63,12 +63,12 @@ export class SessionTables {
 
   /** Every entry the bound counts: the tables' and the lodger's. */
   private get held (): number {
-    return this.size + (this.lodger?.size ?? 0)
+    return this.size + (this.#lodger?.size ?? 0)
   }
 
   /** Counts `lodger`'s entries under this bound from now on. */
   lodge (lodger: Lodger): void {
-    this.lodger = lodger
+    this.#lodger = lodger
   }
 
   /**
@@ -156,7 +156,7 @@ export class SessionTables {
     this.sweptAt = now
     for (const [key, value] of this.sessions) if (sessionExpiry(value) <= now) this.sessions.delete(key)
     for (const [key, value] of this.subjects) if (value.expiresAt <= now) this.subjects.delete(key)
-    this.lodger?.sweep(now)
+    this.#lodger?.sweep(now)
   }
 }
 

@@ -1,0 +1,66 @@
+import { test } from 'tap'
+import { memoryStore, type SessionEntry } from '../lib/index'
+import { fakeClock } from './helpers'
+
+const now = (): number => Math.floor(Date.now() / 1000)
+
+/** A registry entry logged in at `createdAt` (µs), kept `ttl` seconds. */
+function entry (sid: string, createdAt: number, ttl = 60): SessionEntry {
+  return { sid, createdAt, lastSeenAt: createdAt, expiresAt: now() + ttl, ip: '10.0.0.1', userAgent: 'test' }
+}
+
+test('the memory registry lists, touches, evicts the least recently used, and drops expired entries', async (t) => {
+  const clock = fakeClock(t)
+  const { registry } = memoryStore()
+  t.same(registry.add('u', entry('a', 1), 2), [])
+  t.same(registry.add('u', entry('a', 1), 2), [], 'the same session listed again takes no second entry')
+  t.same(registry.add('u', entry('b', 2), 2), [])
+  registry.touch('u', { ...entry('a', 99), lastSeenAt: 10, ip: '10.0.0.2' })
+  registry.touch('u', entry('nobody', 3))
+  registry.touch('stranger', entry('a', 3))
+  t.same(registry.list('u').map((listed) => [listed.sid, listed.createdAt, listed.ip]), [['a', 1, '10.0.0.2'], ['b', 2, '10.0.0.1']], 'a touch keeps the login time')
+  t.same(registry.add('u', entry('c', 3), 2).map((old) => old.sid), ['b'], 'b was seen least recently')
+  t.equal(registry.size, 2)
+  t.equal(registry.held('u'), 2)
+  t.same(registry.list('stranger'), [])
+  clock.tick(61_000)
+  t.same(registry.list('u'), [], 'expired')
+  t.equal(registry.held('u'), 0)
+  t.equal(registry.size, 0)
+})
+
+test('ended sessions past the cap fold into a cut-off that covers the live ones as old; forget drops their entries', async (t) => {
+  const store = memoryStore()
+  const { registry } = store
+  registry.add('u', entry('old-live', 1), 10)
+  registry.add('u', entry('new-live', 9), 10)
+  for (const [sid, at] of [['e2', 2], ['e3', 3]] as const) {
+    store.end(sid, now() + 60)
+    t.equal(registry.ended('u', sid, at, now() + 60, 2), undefined, 'within the cap')
+  }
+  t.equal(registry.ended('u', 'e3', 3, now() + 90, 2), undefined, 'ended twice, counted once')
+  // A third ended one: e2, the oldest, folds into a cut-off at its login, which covers old-live too.
+  store.end('e4', now() + 60)
+  t.same(registry.ended('u', 'e4', 4, now() + 60, 2), { cutoff: 2, sids: ['e2', 'old-live'] })
+  t.same(registry.list('u').map((listed) => listed.sid), ['new-live'])
+  t.equal(store.size, 3)
+  registry.forget('u', ['e2', 'old-live'])
+  t.equal(store.size, 2, 'e3 and e4 remain')
+  t.equal(registry.held('u'), 3)
+  t.equal(registry.ended('unlisted', 'z', 1, now() + 60, 2), undefined, 'a session never listed is counted ended too')
+  t.equal(registry.held('unlisted'), 1)
+})
+
+test('the registry counts under maxEntries: a full store refuses a new listing, and makes room from expired entries', async (t) => {
+  const clock = fakeClock(t)
+  const store = memoryStore({ maxEntries: 2 })
+  const { registry } = store
+  registry.add('u', entry('a', 1, 1), 5)
+  store.end('x', now() + 1)
+  t.throws(() => registry.add('v', entry('b', 2), 5), { name: 'MemoryStoreFullError' })
+  t.throws(() => store.end('y', now() + 60), { name: 'MemoryStoreFullError' })
+  t.equal(registry.held('v'), 0, 'nothing half-listed')
+  clock.tick(2_000)
+  t.same(registry.add('v', entry('b', 2), 5), [], 'the expired entries were swept')
+  t.equal(registry.size, 1)
+})
