@@ -27,7 +27,7 @@ export interface Server { port: number, pid: number, child: ChildProcess, v8: V8
 const CONNECTIONS = 32
 
 /** A scenario: a server variant and the load it gets. */
-interface Row { name: string, variant: string, load: 'none' | 'hot' | 'unique' | 'login' | 'renew' }
+interface Row { name: string, variant: string, load: 'none' | 'hot' | 'unique' | 'login' | 'login-one' | 'renew' }
 
 /** A goal of the issue: `row` measured against `reference` in the same round. */
 interface Target { name: string, row: string, reference: string, target?: number }
@@ -56,8 +56,11 @@ const ALL_ROWS: Row[] = [
   { name: '@fastify/jwt sign route', variant: 'fastify-jwt-login', load: 'login' },
   { name: 'login route', variant: 'hs256', load: 'login' },
   { name: 'login route, no throttle', variant: 'hs256-nothrottle', load: 'login' },
-  // Every login is one user's: past maxSessionsPerUser (50) each one also ends the least recently used and folds.
+  { name: 'login route, no registry', variant: 'hs256-noregistry', load: 'login' },
+  // Every login one user's: past maxSessionsPerUser (50) each one also ends the least recently used and folds.
+  { name: 'login route, one user at the cap', variant: 'hs256', load: 'login-one' },
   { name: 'login (registry, Redis)', variant: 'redis-login', load: 'login' },
+  { name: 'login (registry, Redis), one user at the cap', variant: 'redis-login', load: 'login-one' },
   { name: 'renew route', variant: 'hs256', load: 'renew' }
 ]
 
@@ -88,9 +91,15 @@ export const TARGETS: Target[] = [
   { name: 'Redis lookup vs memory store', row: 'HS256 + Redis lookup, hot token', reference: 'HS256, hot token' },
   { name: 'login vs @fastify/jwt sign route', row: 'login route', reference: '@fastify/jwt sign route', target: 1.0 },
   { name: 'login with vs without the throttle', row: 'login route', reference: 'login route, no throttle' },
+  { name: 'login with vs without the registry', row: 'login route', reference: 'login route, no registry', target: 0.9 },
+  { name: 'login, one user at the cap vs many users', row: 'login route, one user at the cap', reference: 'login route' },
   { name: 'login, registry in Redis vs in memory', row: 'login (registry, Redis)', reference: 'login route, no throttle' },
+  { name: 'login on Redis, one user at the cap vs many users', row: 'login (registry, Redis), one user at the cap', reference: 'login (registry, Redis)' },
   { name: 'renew vs @fastify/jwt sign route', row: 'renew route', reference: '@fastify/jwt sign route' }
 ].filter((target) => ROWS.some((row) => row.name === target.row) && ROWS.some((row) => row.name === target.reference))
+
+/** Users the login rows log in, in turn. */
+const LOGIN_USERS = 100_000
 
 /** More distinct tokens than the verified-token cache holds (10,000), cycled. */
 const UNIQUE_TOKENS = 30_000
@@ -233,12 +242,21 @@ export async function load (row: Row, port: number, pid: number, material: Mater
       requests: [{ method: 'POST', setupRequest: (request: autocannon.Request) => ({ ...request, headers: { authorization: `Bearer ${nextRenewToken(material)}` } }) }]
     })
   }
-  if (row.load === 'login') {
+  if (row.load === 'login-one') {
     Object.assign(options, {
       url: `http://127.0.0.1:${port}/@login`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ login: 'bench', password: 'irrelevant' })
+    })
+  }
+  if (row.load === 'login') {
+    // Users as an app has them: each login another user's (cycling through LOGIN_USERS), so each holds a few sessions.
+    let user = 0
+    const body = (): string => JSON.stringify({ login: `user-${user++ % LOGIN_USERS}`, password: 'irrelevant' })
+    Object.assign(options, {
+      url: `http://127.0.0.1:${port}/@login`,
+      requests: [{ method: 'POST', setupRequest: (request: autocannon.Request) => ({ ...request, headers: { 'content-type': 'application/json' }, body: body() }) }]
     })
   }
   const cpuBefore = cpuTime(pid)

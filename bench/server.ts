@@ -95,6 +95,8 @@ const variants: Record<string, (app: FastifyInstance) => Promise<void>> = {
   'hs256-subscribed': async (app) => { subscribeAll(); await withPlugin(app, {}) },
   // The login route without counting attempts: what the throttle costs a successful login.
   'hs256-nothrottle': async (app) => { await withPlugin(app, { loginThrottle: false }) },
+  // The login route on a store without the session registry: what the registry costs a login.
+  'hs256-noregistry': async (app) => { await withPlugin(app, { revocationStore: { ...memoryStore(), registry: undefined } }) },
   'hs256-nocache': async (app) => { await withPlugin(app, { cacheSize: 0 }) },
   es256: async (app) => { await withPlugin(app, { keys: es256() }) },
   'es256-nocache': async (app) => { await withPlugin(app, { keys: es256(), cacheSize: 0 }) },

@@ -71,7 +71,8 @@ export function registerLogin (fastify: FastifyInstance, path: string, context: 
     // Listed before the token is answered: a store that cannot list it fails the login (503).
     // Past `maxSessionsPerUser`, the least recently used sessions are ended, as a logout ends them.
     if (sessions.available) {
-      for (const evicted of await sessions.add(issued.claims, seenBy(request))) {
+      const added = sessions.add(issued.claims, seenBy(request))
+      for (const evicted of isThenable(added) ? await added : added) {
         await audit.sessionEvicted(request, { sub, sid: evicted.sid, by: sid, reason: 'max_sessions' })
       }
     }

@@ -4,7 +4,7 @@ import type { RevocationStore, SessionClaims, SessionEntry, SessionFold, Session
 import { createExpiry } from './expiry'
 import { subjectCutoff } from './records'
 import type { Revocations } from './revocations'
-import { callStore } from './store-calls'
+import { callStore, callStoreNow, isThenable } from './store-calls'
 
 /** What a session's listing needs of its claims. */
 export type SessionStart = Pick<SessionClaims, 'sub' | 'sid' | 'auth_time' | 'auth_us'>
@@ -30,8 +30,12 @@ export interface SessionList {
   end (claims: SessionClaims): Promise<void>
   /** Ends one of `sub`'s listed sessions (`DELETE /@sessions/:id`, `{ others: true }`, an eviction, `endSession`). */
   endListed (sub: string, entry: SessionEntry): Promise<void>
-  /** Lists a new login's session; answers the sessions evicted past `maxSessionsPerUser`, already ended. */
-  add (claims: SessionStart, seen: Seen): Promise<readonly SessionEntry[]>
+  /**
+   * Lists a new login's session; answers the sessions evicted past `maxSessionsPerUser`, already
+   * ended. Synchronous when the registry is and evicts nothing (the memory store's common case):
+   * a login pays no promise for it.
+   */
+  add (claims: SessionStart, seen: Seen): readonly SessionEntry[] | Promise<readonly SessionEntry[]>
   /** A renewal: the session's `lastSeenAt`, `ip`, `userAgent` and `expiresAt` now. */
   touch (claims: SessionClaims, seen: Seen): Promise<void>
   /** `sub`'s live sessions, newest login first. */
@@ -60,10 +64,10 @@ function checkedFold (fold: unknown): SessionFold | undefined {
   return fold as SessionFold
 }
 
-/** The registry's list checked, then sorted newest login first. */
+/** The registry's list checked, then sorted newest login first (an empty one, a login's usual answer, as it is). */
 function checkedList (entries: unknown): readonly SessionEntry[] {
   if (!Array.isArray(entries)) throw new StoreUnavailableError({ cause: new TypeError('the registry answered something other than a list') })
-  return [...entries as SessionEntry[]].sort((a, b) => b.createdAt - a.createdAt)
+  return entries.length === 0 ? entries : [...entries as SessionEntry[]].sort((a, b) => b.createdAt - a.createdAt)
 }
 
 /** 501: the store keeps no list of sessions. */
@@ -116,11 +120,17 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
       await ended(claims.sub, claims.sid, createdAt, expiry.end())
     },
     endListed,
-    async add (claims: SessionStart, seen: Seen) {
-      const evicted = await callStore(() => registry.add(claims.sub, entryOf(claims, seen, claims.auth_us), max), storeTimeout)
-      const list = checkedList(evicted)
-      for (const entry of list) await endListed(claims.sub, entry)
-      return list
+    add (claims: SessionStart, seen: Seen) {
+      const answer = callStoreNow(() => registry.add(claims.sub, entryOf(claims, seen, claims.auth_us), max), storeTimeout)
+      const endEvicted = (evicted: unknown): readonly SessionEntry[] | Promise<readonly SessionEntry[]> => {
+        const list = checkedList(evicted)
+        if (list.length === 0) return list
+        return (async () => {
+          for (const entry of list) await endListed(claims.sub, entry)
+          return list
+        })()
+      }
+      return isThenable(answer) ? answer.then(endEvicted) : endEvicted(answer)
     },
     async touch (claims: SessionClaims, seen: Seen) {
       await callStore(() => registry.touch(claims.sub, entryOf(claims, seen, Date.now() * 1000)), storeTimeout)
