@@ -76,7 +76,7 @@ test('the example serves Swagger UI at /docs, with the plugin\'s routes and the 
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
   const document = (await app.inject({ url: '/docs/json' })).json()
-  t.same(Object.keys(document.paths).sort(), ['/@login', '/@login-renew', '/@logout', '/admin', '/health', '/protected'])
+  t.same(Object.keys(document.paths).sort(), ['/@login', '/@login-renew', '/@logout', '/@sessions', '/@sessions/{id}', '/admin', '/health', '/protected'])
   t.same(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
 })
 
