@@ -51,6 +51,42 @@ test('each malformed Authorization header gets its documented 4xx, never a 5xx',
   }
 })
 
+test('the Bearer header at the edges of its character set (RFC 6750 b64token)', async (t) => {
+  const app = await buildApp(t)
+  const token = await login(app)
+  const bad = [400, 'FST_JWT_SESSION_BAD_REQUEST'] as const
+  const invalid = [401, 'FST_JWT_SESSION_INVALID_TOKEN'] as const
+  const none = [401, 'FST_JWT_SESSION_NO_TOKEN'] as const
+  const cases: Array<[string, string, readonly [number, string]]> = [
+    // b64token's punctuation is accepted by the header, then refused by the verifier (not base64url).
+    ['each b64token punctuation', 'Bearer -._~+/', invalid],
+    ['a tilde alone', 'Bearer ~', invalid],
+    ['padding after the token', 'Bearer a==', invalid],
+    // The ASCII neighbours of b64token's ranges are outside it.
+    ...['@', '[', '`', '{', ':', ',', '!', '"', '\\', '^', '|', '}', ']', '*', '%', '&', '#', '(', ';', '<', '?', "'"].map((char): [string, string, readonly [number, string]] => [`the character ${char}`, `Bearer ${token.slice(0, 20)}${char}${token.slice(20)}`, bad]),
+    ['padding alone', 'Bearer =', bad],
+    ['padding inside the token', 'Bearer a=b', bad],
+    ['a trailing space', `Bearer ${token} `, bad],
+    ['a tab inside the token', `Bearer ${token.slice(0, 20)}\t${token.slice(20)}`, bad],
+    ['a Latin-1 letter in the token', `Bearer ${token.slice(0, 20)}\u00e9${token.slice(20)}`, bad],
+    ['a fullwidth letter in the token', `Bearer ${token.slice(0, 20)}\uff41${token.slice(20)}`, bad],
+    ['spaces only', 'Bearer    ', bad],
+    // Not the Bearer scheme: no token was offered.
+    ['a tab after the scheme', `Bearer\t${token}`, none],
+    ['a leading space', ` Bearer ${token}`, none],
+    ['the scheme run into the token', `Bearer${token}`, none],
+    ['a non-ASCII letter that folds to the scheme', `Bearer\u017f ${token}`, none],
+    ['the Kelvin sign in the scheme', `\u212aearer ${token}`, none]
+  ]
+  for (const [name, authorization, [status, code]] of cases) {
+    const response = await app.inject({ url: '/me', headers: { authorization } })
+    t.equal(response.statusCode, status, name)
+    t.equal(response.json().code, code, name)
+  }
+  // The widest spelling still authenticates: any case, several spaces.
+  t.equal((await app.inject({ url: '/me', headers: { authorization: `bEARER     ${token}` } })).statusCode, 200)
+})
+
 test('request.authenticate() works inside a handler and answers the claims', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())

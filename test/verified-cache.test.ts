@@ -114,3 +114,23 @@ test('a full cache drops the oldest token not used since, and keeps the ones in 
   t.not(await verify(a), cachedA, 'a went')
   t.not(await verify(b), cachedB, 'b, unused, had made room for c')
 })
+
+test('a full cache turns over, holding at most cacheSize tokens, each answering its own claims', async (t) => {
+  const server = await app(t, { cacheSize: 4 })
+  const tokens = Array.from({ length: 10 }, (_, index) => server.jwtAuth.sign({ sub: `user-${index}` }))
+  const verify = async (token: string): Promise<unknown> => await server.jwtAuth.verify(token)
+  const held = new Map<string, unknown>()
+  for (const token of tokens) {
+    await verify(token)
+    held.set(token, await verify(token))
+  }
+  // No hits in between: the hand drops the oldest, so the last four stay.
+  const kept: string[] = []
+  // Newest first: the cached ones are read (hits) before a miss can be admitted and evict one.
+  for (const token of [...tokens].reverse()) {
+    const again = await verify(token)
+    t.equal((again as { sub: string }).sub, (held.get(token) as { sub: string }).sub, 'its own claims')
+    if (again === held.get(token)) kept.push(token)
+  }
+  t.same(kept, tokens.slice(6).reverse(), 'the four newest were cached, the others made room in turn')
+})

@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims, SessionUser } from '../types'
 import { assertSessionUser, randomId } from './claims'
 import { MAX_STAMP_AHEAD, microClock } from './clock'
+import { createHeaderVerifiers } from './header-verifiers'
 import type { Keyring } from './keyring'
 import { MAX_TOKEN_LENGTH, validClaims, type Verifier } from './validity'
 import { createVerifiedCache, type CacheEntry } from './verified-cache'
@@ -67,6 +68,8 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
   const withCsrf = options.cookie !== false
   // A hit needs the exact token string: another spelling of the same signature is verified anew.
   const verified = createVerifiedCache<VerifiedToken>(cacheSize)
+  // A secret's keyring has one verifier and reads no header: nothing to remember.
+  const headers = options.keySource.kind === 'secret' ? undefined : createHeaderVerifiers(keyring)
 
   function sign (user: SessionUser, session?: Session, cutoff?: number): IssuedToken {
     if (keyring.sign === undefined) throw new TypeError('this service only verifies tokens: no configured key signs')
@@ -95,9 +98,13 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
     return { token: keyring.sign(claims), claims }
   }
 
-  /** Verifies with the chosen verifier and remembers the result. */
-  function check (token: string, verifier: Verifier, now: number): VerifiedToken {
+  /**
+   * Verifies with the chosen verifier and remembers the result; `chosen`: the keyring chose the
+   * verifier by the token's header, which is then remembered for the next token with that header.
+   */
+  function check (token: string, verifier: Verifier, now: number, chosen: boolean): VerifiedToken {
     const claims = validClaims(token, verifier, options, now)
+    if (chosen) headers?.remember(token, verifier)
     const { nbf } = claims as SessionClaims & { nbf?: unknown }
     const validFrom = typeof nbf === 'number' && nbf > claims.iat ? nbf : claims.iat
     const result = Object.freeze({ claims, verifiedBy: verifier, validFromMs: (validFrom - clockTolerance) * 1000 })
@@ -123,9 +130,11 @@ export function createTokenService (options: ResolvedOptions, keyring: Keyring):
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
     const hit = current(verified.byToken(token))
     if (hit !== undefined) return hit
+    const remembered = headers?.get(token)
+    if (remembered !== undefined) return check(token, remembered, Date.now(), false)
     const verifier = keyring.verifierFor(token)
-    if (typeof verifier === 'function') return check(token, verifier, Date.now())
-    return verifier.then((fetched) => check(token, fetched, Date.now()))
+    if (typeof verifier === 'function') return check(token, verifier, Date.now(), true)
+    return verifier.then((fetched) => check(token, fetched, Date.now(), true))
   }
 
   async function verifyForRenewal (token: string): Promise<SessionClaims> {

@@ -44,24 +44,39 @@ const NO_CACHE: VerifiedCache<never> = Object.freeze({
 })
 
 /**
- * A cache of at most `size` verified tokens. Eviction is second-chance (CLOCK): the oldest
- * entry goes unless it was hit since it was last passed over, in which case it moves to the
- * back. A hit costs one field write instead of an LRU's reordering.
+ * A cache of at most `size` verified tokens. Eviction is second-chance (CLOCK) over a fixed
+ * ring of slots: the hand drops the first entry not hit since it last passed, and clears the
+ * mark of each one that was. A hit costs one field write instead of an LRU's reordering; an
+ * eviction writes one slot and deletes one key, with no Map reinsertion and no iterator (the
+ * hand clears each hit's mark at most once, so an eviction is O(1) amortized).
  */
 export function createVerifiedCache<T> (size: number): VerifiedCache<T> {
   if (size <= 0) return NO_CACHE
   const entries = new Map<number, CacheEntry<T>>()
+  // The fingerprint each slot holds: every key of `entries` is in exactly one of the first `filled` slots.
+  const ring = new Int32Array(size)
+  let filled = 0
+  let hand = 0
   const worthCaching = secondSighting(size)
 
-  /** Drops the oldest entry not hit since it was last passed over. */
-  function evictOne (): void {
-    // Called on a full cache; entries moved to the back come round again with `used` cleared, so it ends.
+  /** Gives `print`, not yet cached, a slot: a free one while the cache fills, then the hand's. */
+  function place (print: number): void {
+    if (filled < size) {
+      ring[filled++] = print
+      return
+    }
+    // Ends within one turn of the ring after the last hit: the hand clears each mark it passes.
     for (;;) {
-      const [key, entry] = entries.entries().next().value as [number, CacheEntry<T>]
-      entries.delete(key)
-      if (!entry.used) return
+      const held = ring[hand] as number
+      const entry = entries.get(held) as CacheEntry<T>
+      if (!entry.used) {
+        entries.delete(held)
+        ring[hand] = print
+        hand = hand + 1 === size ? 0 : hand + 1
+        return
+      }
       entry.used = false
-      entries.set(key, entry)
+      hand = hand + 1 === size ? 0 : hand + 1
     }
   }
 
@@ -82,7 +97,8 @@ export function createVerifiedCache<T> (size: number): VerifiedCache<T> {
     offer (token, result, expiresAtMs) {
       const print = fingerprint(token)
       if (!worthCaching(print)) return
-      if (!entries.has(print) && entries.size >= size) evictOne()
+      // A token with the fingerprint of a cached one takes over its slot.
+      if (!entries.has(print)) place(print)
       // join makes a flat string, which the comparison on every hit reads at memcmp speed.
       entries.set(print, { header: [BEARER_PREFIX, token].join(''), result, expiresAtMs, used: false })
     }
