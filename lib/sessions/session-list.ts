@@ -1,6 +1,7 @@
 import { LogoutUnsupportedError, StoreUnavailableError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { RevocationStore, SessionClaims, SessionEntry, SessionFold, SessionInfo, SessionRegistry } from '../types'
+import { MAX_STAMP_AHEAD } from '../jwt/clock'
 import { createExpiry } from './expiry'
 import { subjectCutoff } from './records'
 import type { Revocations } from './revocations'
@@ -115,8 +116,11 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
       await revocations.end(claims)
       // A host's jwtAuth.revoke() may pass claims without a sub: the end holds, and no list has it.
       if (typeof claims.sub !== 'string') return
-      // A host's jwtAuth.revoke() may pass claims without auth_us: its second, which is no later.
-      const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : claims.auth_time * 1_000_000
+      // A host's jwtAuth.revoke() may pass claims without auth_us: the latest one a token of its
+      // second may carry (see jwt/validity.ts). A fold's cut-off is taken from these times and
+      // its sessions' revocations are then forgotten: an earlier time would leave the token past
+      // the cut-off, and working again.
+      const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : (claims.auth_time + 1) * 1_000_000 + MAX_STAMP_AHEAD - 1
       await ended(claims.sub, claims.sid, createdAt, expiry.end())
     },
     endListed,
