@@ -110,6 +110,29 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
     await ended(sub, entry.sid, entry.createdAt, expiresAt)
   }
 
+  /**
+   * Ends the sessions a login evicted, which the registry has already taken off the list. When
+   * the store fails to end one, it and those after it are listed again before the login fails
+   * (503): a session that still works must stay one the user can see and end, and that
+   * `{ others: true }` ends. Listing them again is best effort: the store's error is the answer.
+   */
+  async function endEvictions (sub: string, evicted: readonly SessionEntry[]): Promise<readonly SessionEntry[]> {
+    for (const [index, entry] of evicted.entries()) {
+      const expiresAt = expiry.end()
+      try {
+        await callStore(() => store.end(entry.sid, expiresAt), storeTimeout)
+      } catch (error) {
+        for (const kept of evicted.slice(index)) {
+          // A cap no list reaches: listing it again evicts nothing.
+          await callStore(() => registry.add(sub, kept, Number.MAX_SAFE_INTEGER), storeTimeout).catch(() => {})
+        }
+        throw error
+      }
+      await ended(sub, entry.sid, entry.createdAt, expiresAt)
+    }
+    return evicted
+  }
+
   return Object.freeze({
     available: true,
     async end (claims: SessionClaims) {
@@ -128,11 +151,7 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
       const answer = callStoreNow(() => registry.add(claims.sub, entryOf(claims, seen, claims.auth_us), max), storeTimeout)
       const endEvicted = (evicted: unknown): readonly SessionEntry[] | Promise<readonly SessionEntry[]> => {
         const list = checkedList(evicted)
-        if (list.length === 0) return list
-        return (async () => {
-          for (const entry of list) await endListed(claims.sub, entry)
-          return list
-        })()
+        return list.length === 0 ? list : endEvictions(claims.sub, list)
       }
       return isThenable(answer) ? answer.then(endEvicted) : endEvicted(answer)
     },
