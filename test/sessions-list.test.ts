@@ -144,12 +144,17 @@ test('a renewal updates lastSeenAt, ip and user agent, and keeps auth_time', asy
   t.equal(Date.parse(session.lastSeenAt as string) - Date.parse(session.createdAt as string) >= 5_000, true, 'seen at the renewal')
 })
 
-test('a registry that fails at a renewal is logged; the renewal goes on', async (t) => {
+test('a registry that fails at a renewal: 503 before the session moves, and a retry renews', async (t) => {
   const store = memoryStore()
   const app = await buildApp(t, { revocationStore: store })
   const token = await login(app)
+  const touch = store.registry.touch.bind(store.registry)
   store.registry.touch = () => { throw new Error('down') }
-  t.equal((await renew(app, token)).statusCode, 200)
+  const refused = await renew(app, token)
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.json().code, 'FST_JWT_SESSION_STORE_UNAVAILABLE')
+  store.registry.touch = touch
+  t.equal((await renew(app, token)).statusCode, 200, 'the retry is a plain renewal, no replay')
 })
 
 test('requireFresh: a login older than maxAge is refused with the RFC 9470 challenge; a new login passes', async (t) => {

@@ -40,6 +40,12 @@ export function registerRenew (fastify: FastifyInstance, path: string, context: 
     // However long `loadUser` took, the token must still be renewable now: a logout's entry
     // is kept only until no token it blocks can be renewed, and must not be outlived.
     if (Date.now() > (claims.exp + clockTolerance + idleTimeout) * 1000) throw new ExpiredTokenError()
+    // The listing lasts as long as the token last issued (its `expiresAt`): a renewal whose
+    // sighting the registry cannot record would hand out a token that outlives it, a session
+    // that works while off the list, which `{ others: true }` and the user no longer see. So it
+    // is recorded first, and a registry that fails answers 503 before the session moves (a
+    // retry is a plain renewal). A renewal refused below leaves nothing listed that was not.
+    if (sessions.available) await sessions.touch(claims, seenBy(request))
     const outcome = await revocations.renew(claims)
     if (outcome === 'ended') throw new RevokedTokenError()
     if (outcome === 'replayed') {
@@ -48,15 +54,6 @@ export function registerRenew (fastify: FastifyInstance, path: string, context: 
       throw new RevokedTokenError()
     }
     const issued = await callHost(async () => tokens.sign(user, { ...claims, gen: claims.gen + 1 }))
-    // The listing's last sighting carries no security decision: a registry that fails here is
-    // logged, and the renewal goes on (the session stays listed, seen at its last success).
-    if (sessions.available) {
-      try {
-        await sessions.touch(claims, seenBy(request))
-      } catch (error) {
-        request.log.warn({ err: error }, 'fastify-jwt-session: the session registry missed a renewal')
-      }
-    }
     await audit.renew(request, { sub: issued.claims.sub, sid: claims.sid, jti: issued.claims.jti, previousJti: claims.jti })
     return handOver(cookie, reply, issued, request.headers.authorization === undefined, idleTimeout)
   })

@@ -1,6 +1,7 @@
 import { LogoutUnsupportedError, StoreUnavailableError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { RevocationStore, SessionClaims, SessionEntry, SessionFold, SessionInfo, SessionRegistry } from '../types'
+import { MAX_STAMP_AHEAD } from '../jwt/clock'
 import { createExpiry } from './expiry'
 import { subjectCutoff } from './records'
 import type { Revocations } from './revocations'
@@ -109,14 +110,40 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
     await ended(sub, entry.sid, entry.createdAt, expiresAt)
   }
 
+  /**
+   * Ends the sessions a login evicted, which the registry has already taken off the list. When
+   * the store fails to end one, it and those after it are listed again before the login fails
+   * (503): a session that still works must stay one the user can see and end, and that
+   * `{ others: true }` ends. Listing them again is best effort: the store's error is the answer.
+   */
+  async function endEvictions (sub: string, evicted: readonly SessionEntry[]): Promise<readonly SessionEntry[]> {
+    for (const [index, entry] of evicted.entries()) {
+      const expiresAt = expiry.end()
+      try {
+        await callStore(() => store.end(entry.sid, expiresAt), storeTimeout)
+      } catch (error) {
+        for (const kept of evicted.slice(index)) {
+          // A cap no list reaches: listing it again evicts nothing.
+          await callStore(() => registry.add(sub, kept, Number.MAX_SAFE_INTEGER), storeTimeout).catch(() => {})
+        }
+        throw error
+      }
+      await ended(sub, entry.sid, entry.createdAt, expiresAt)
+    }
+    return evicted
+  }
+
   return Object.freeze({
     available: true,
     async end (claims: SessionClaims) {
       await revocations.end(claims)
       // A host's jwtAuth.revoke() may pass claims without a sub: the end holds, and no list has it.
       if (typeof claims.sub !== 'string') return
-      // A host's jwtAuth.revoke() may pass claims without auth_us: its second, which is no later.
-      const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : claims.auth_time * 1_000_000
+      // A host's jwtAuth.revoke() may pass claims without auth_us: the latest one a token of its
+      // second may carry (see jwt/validity.ts). A fold's cut-off is taken from these times and
+      // its sessions' revocations are then forgotten: an earlier time would leave the token past
+      // the cut-off, and working again.
+      const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : (claims.auth_time + 1) * 1_000_000 + MAX_STAMP_AHEAD - 1
       await ended(claims.sub, claims.sid, createdAt, expiry.end())
     },
     endListed,
@@ -124,11 +151,7 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
       const answer = callStoreNow(() => registry.add(claims.sub, entryOf(claims, seen, claims.auth_us), max), storeTimeout)
       const endEvicted = (evicted: unknown): readonly SessionEntry[] | Promise<readonly SessionEntry[]> => {
         const list = checkedList(evicted)
-        if (list.length === 0) return list
-        return (async () => {
-          for (const entry of list) await endListed(claims.sub, entry)
-          return list
-        })()
+        return list.length === 0 ? list : endEvictions(claims.sub, list)
       }
       return isThenable(answer) ? answer.then(endEvicted) : endEvicted(answer)
     },
