@@ -64,3 +64,14 @@ test('the registry counts under maxEntries: a full store refuses a new listing, 
   t.same(registry.add('v', entry('b', 2), 5), [], 'the expired entries were swept')
   t.equal(registry.size, 1)
 })
+
+test('the memory registry drops ended sessions once they expire, and the user with them', async (t) => {
+  const clock = fakeClock(t)
+  const { registry } = memoryStore()
+  registry.add('u', entry('a', 1, 60), 5)
+  t.equal(registry.ended('u', 'a', 1, now() + 30, 5), undefined)
+  t.equal(registry.held('u'), 1, 'one ended session counted')
+  clock.tick(31_000)
+  t.equal(registry.held('u'), 0, 'dropped once expired')
+  t.equal(registry.size, 0)
+})

@@ -7,10 +7,13 @@ interface Ended {
   readonly expiresAt: number
 }
 
-/** One user's sessions: the live ones, and the ended ones not yet folded into a cut-off. */
+/**
+ * One user's sessions: the live ones, and the ended ones not yet folded into a cut-off (made
+ * at the first end: most users hold a session or two and never need it).
+ */
 interface UserSessions {
   readonly live: Map<string, SessionEntry>
-  readonly ended: Map<string, Ended>
+  ended: Map<string, Ended> | undefined
 }
 
 /** Whole seconds since the epoch. */
@@ -40,7 +43,7 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
 
   held (sub: string): number {
     const user = this.current(sub, seconds())
-    return user === undefined ? 0 : user.live.size + user.ended.size
+    return user === undefined ? 0 : user.live.size + (user.ended?.size ?? 0)
   }
 
   add (sub: string, entry: SessionEntry, max: number): readonly SessionEntry[] {
@@ -75,18 +78,19 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     const now = seconds()
     const user = this.current(sub, now) ?? this.newUser(sub)
     this.drop(user.live, sid)
-    const held = user.ended.get(sid)
+    const ended = user.ended ??= new Map()
+    const held = ended.get(sid)
     if (held === undefined) {
       this.#tables.makeRoom(now)
       this.count++
     }
-    user.ended.set(sid, { createdAt, expiresAt: Math.max(expiresAt, held?.expiresAt ?? 0) })
-    if (user.ended.size <= max) return undefined
+    ended.set(sid, { createdAt, expiresAt: Math.max(expiresAt, held?.expiresAt ?? 0) })
+    if (ended.size <= max) return undefined
     // The oldest logins past `max` fold into one cut-off: the newest login among them.
-    const byLogin = [...user.ended.values()].map((ended) => ended.createdAt).sort((a, b) => a - b)
-    const cutoff = byLogin[user.ended.size - max - 1] as number
+    const byLogin = [...ended.values()].map((each) => each.createdAt).sort((a, b) => a - b)
+    const cutoff = byLogin[ended.size - max - 1] as number
     const sids: string[] = []
-    for (const map of [user.ended, user.live] as Array<Map<string, { createdAt: number }>>) {
+    for (const map of [ended, user.live] as Array<Map<string, { createdAt: number }>>) {
       for (const [other, value] of map) {
         if (value.createdAt > cutoff) continue
         sids.push(other)
@@ -109,16 +113,15 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
   private current (sub: string, now: number): UserSessions | undefined {
     const user = this.users.get(sub)
     if (user === undefined) return undefined
-    for (const map of [user.live, user.ended] as Array<Map<string, { expiresAt: number }>>) {
-      for (const [sid, value] of map) if (value.expiresAt <= now) this.drop(map, sid)
-    }
-    if (user.live.size > 0 || user.ended.size > 0) return user
+    for (const [sid, value] of user.live) if (value.expiresAt <= now) this.drop(user.live, sid)
+    if (user.ended !== undefined) for (const [sid, value] of user.ended) if (value.expiresAt <= now) this.drop(user.ended, sid)
+    if (user.live.size > 0 || (user.ended?.size ?? 0) > 0) return user
     this.users.delete(sub)
     return undefined
   }
 
   private newUser (sub: string): UserSessions {
-    const user: UserSessions = { live: new Map(), ended: new Map() }
+    const user: UserSessions = { live: new Map(), ended: undefined }
     this.users.set(sub, user)
     return user
   }
