@@ -108,12 +108,13 @@ async function main (): Promise<void> {
     if (PARTS.has('failover')) results.failover = child('bench/redis-failover.ts')
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup()
+    // Written even when a part failed: the parts before it took minutes to measure.
+    mkdirSync('bench/results', { recursive: true })
+    const json = JSON.stringify(results, null, 2)
+    writeFileSync('bench/results/latest.json', json)
+    writeFileSync(`bench/results/${String(results.date).replace(/[:.]/g, '-')}.json`, json)
+    console.log('written to bench/results/latest.json')
   }
-  mkdirSync('bench/results', { recursive: true })
-  const json = JSON.stringify(results, null, 2)
-  writeFileSync('bench/results/latest.json', json)
-  writeFileSync(`bench/results/${String(results.date).replace(/[:.]/g, '-')}.json`, json)
-  console.log('written to bench/results/latest.json')
 }
 
 main().catch((error: unknown) => {
