@@ -22,6 +22,15 @@ export const CLOCK_SKEW = 5_000_000
  */
 export const MAX_STAMP_AHEAD = 2 * CLOCK_SKEW
 
+/**
+ * The latest `auth_us` a token of the login second `authTime` may carry: what validity accepts
+ * (see jwt/validity.ts), and where a session known only by its second is counted when the
+ * registry folds it into a cut-off (which must cover every token of it).
+ */
+export function latestAuthUs (authTime: number): number {
+  return (authTime + 1) * 1_000_000 + MAX_STAMP_AHEAD - 1
+}
+
 /** A wall clock stepped back further than this (µs) is followed rather than outrun. */
 const MAX_STEP_BACK = 1_000_000
 

@@ -2,7 +2,7 @@ import { createVerifier } from 'fast-jwt'
 import { ExpiredTokenError, InvalidTokenError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { SessionClaims } from '../types'
-import { MAX_STAMP_AHEAD } from './clock'
+import { latestAuthUs } from './clock'
 
 /*
  * What makes a token valid, in one place: the verifier fast-jwt builds for one key and its
@@ -109,7 +109,7 @@ function checkClaims (payload: Record<string, unknown>, options: ResolvedOptions
     exp - iat > options.expiresIn ||
     authTime > iat ||
     !isCount(gen) || !isCount(authUs) ||
-    authUs < authTime * 1_000_000 || authUs >= (authTime + 1) * 1_000_000 + MAX_STAMP_AHEAD ||
+    authUs < authTime * 1_000_000 || authUs > latestAuthUs(authTime) ||
     !Array.isArray(roles) || !roles.every((role) => typeof role === 'string') ||
     // A Security Event Token (the revocation feed's) is signed with the same key: never a credential (RFC 8417 §4).
     'events' in payload

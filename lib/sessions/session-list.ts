@@ -1,7 +1,7 @@
 import { LogoutUnsupportedError, StoreUnavailableError } from '../errors'
 import type { ResolvedOptions } from '../options/resolved'
 import type { RevocationStore, SessionClaims, SessionEntry, SessionFold, SessionInfo, SessionRegistry } from '../types'
-import { MAX_STAMP_AHEAD } from '../jwt/clock'
+import { latestAuthUs } from '../jwt/clock'
 import { createExpiry } from './expiry'
 import { subjectCutoff } from './records'
 import type { Revocations } from './revocations'
@@ -140,10 +140,10 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
       // A host's jwtAuth.revoke() may pass claims without a sub: the end holds, and no list has it.
       if (typeof claims.sub !== 'string') return
       // A host's jwtAuth.revoke() may pass claims without auth_us: the latest one a token of its
-      // second may carry (see jwt/validity.ts). A fold's cut-off is taken from these times and
+      // second may carry. A fold's cut-off is taken from these times and
       // its sessions' revocations are then forgotten: an earlier time would leave the token past
       // the cut-off, and working again.
-      const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : (claims.auth_time + 1) * 1_000_000 + MAX_STAMP_AHEAD - 1
+      const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : latestAuthUs(claims.auth_time)
       await ended(claims.sub, claims.sid, createdAt, expiry.end())
     },
     endListed,
