@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { redisStore, type RedisStore, type RevocationChange } from '../lib/index'
+import { redisStore, type RevocationChange } from '../lib/index'
 import { decodeCursor, encodeCursor, prefixFingerprint } from '../lib/stores/redis/cursor'
 import { BUCKETS, bucketOf } from '../lib/stores/redis/keys'
 import { redisHistory } from '../lib/stores/redis/history'
@@ -7,24 +7,14 @@ import { startRedisMirror } from '../lib/stores/redis/mirror'
 import { CHANNEL, endBy, intercepted, keys, sameBucket } from './redis-log'
 import { connected, RedisServer } from './redis-server'
 import { eventually } from './feed-helpers'
+import { storeOn } from './redis-stores'
 
 /*
  * The Redis store's history, asked directly: its cursors, the order and paging of its
  * changes, entries that are not the store's, its snapshot in each mode, and its watchers.
  */
 
-type Teardown = { teardown (fn: () => unknown): void }
-
 const now = (): number => Math.floor(Date.now() / 1000)
-
-async function store (t: Teardown, server: RedisServer, options: { mode?: 'mirror' | 'lookup', maxEntries?: number, prefix?: string } = {}): Promise<RedisStore> {
-  const client = server.client()
-  await connected(client)
-  const made = redisStore({ client, ...options })
-  t.teardown(async () => await made.close())
-  await made.ready()
-  return made
-}
 
 const ids = (changes: readonly RevocationChange[] | undefined): string[] | undefined => changes?.map((change) => change.kind === 'session' ? change.sid : change.sub)
 
@@ -61,7 +51,7 @@ test('cursors: compact, and anything else is unknown', async (t) => {
 test('changes: in order across the buckets, a page at a time, past entries that are not the store\'s', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
-  const made = await store(t, server, { mode: 'lookup' })
+  const made = await storeOn(t, server, { mode: 'lookup' })
   const history = made.history
   const start = (await history.snapshot()).cursor
   t.same(await history.changesSince(start, 10), [], 'nothing yet')
@@ -92,11 +82,11 @@ test('snapshot: the mirror\'s copy when trusted, else every key; what is written
   const server = await RedisServer.start(t)
   const admin = await server.admin()
   await endBy(admin, 'gone')
-  const mirror = await store(t, server)
+  const mirror = await storeOn(t, server)
   await mirror.renew('renewed', 0, 1_780_000_000_000_000, now() + 600)
   await mirror.endSubject('bob', 1_780_000_000_000_001, now() + 600)
-  const lookup = await store(t, server, { mode: 'lookup' })
-  const small = await store(t, server, { maxEntries: 1 })
+  const lookup = await storeOn(t, server, { mode: 'lookup' })
+  const small = await storeOn(t, server, { maxEntries: 1 })
   for (const [name, history] of Object.entries({ mirror: mirror.history, lookup: lookup.history, 'a mirror past its capacity': small.history })) {
     const snapshot = await history.snapshot()
     // Changes of the earlier rounds are in Redis too.
@@ -145,7 +135,7 @@ for (const mode of ['mirror', 'lookup'] as const) {
 test('watchers are woken by the store\'s own writes and by a timer; none once closed', async (t) => {
   const server = await RedisServer.start(t)
   const admin = await server.admin()
-  const made = await store(t, server, { mode: 'lookup' })
+  const made = await storeOn(t, server, { mode: 'lookup' })
   let woken = 0
   const unwatch = made.history.watch(() => { woken++ })
   const other = made.history.watch(() => {})
@@ -185,7 +175,7 @@ test('a read of the logs that hangs fails: the feed must not go on with heartbea
 
 test('ids Redis cannot keep as they are (a lone surrogate) come back exactly, in changes and in snapshots', async (t) => {
   const server = await RedisServer.start(t)
-  const made = await store(t, server, { mode: 'lookup' })
+  const made = await storeOn(t, server, { mode: 'lookup' })
   const start = (await made.history.snapshot()).cursor
   await made.endSubject('\uD800user', 1_780_000_000_000_000, now() + 60)
   await made.end('{}\uDC00', now() + 60)

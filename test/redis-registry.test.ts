@@ -1,27 +1,16 @@
 import { test } from 'tap'
 import type { Redis } from 'ioredis'
-import { redisStore, type RedisStore, type SessionEntry } from '../lib/index'
+import { redisStore, type SessionEntry } from '../lib/index'
 import { bucketOf, storeKeys } from '../lib/stores/redis/keys'
 import { fakeClock } from './helpers'
 import { MINIMAL_ACL } from './redis-acl'
 import { RedisServer, connected, eventually } from './redis-server'
-
-type Teardown = { teardown (fn: () => unknown): void }
+import { storeOn } from './redis-stores'
 
 const keys = storeKeys('jwt-session:')
 const now = (): number => Math.floor(Date.now() / 1000)
 /** A login time in microseconds, `offset` µs from now: sessions ordered by it. */
 const micros = (offset = 0): number => Date.now() * 1000 + offset
-
-/** A store on `server` with its own client, ready, closed after the test. */
-async function storeOn (t: Teardown, server: RedisServer, options: Partial<Parameters<typeof redisStore>[0]> = {}): Promise<RedisStore> {
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client, ...options })
-  t.teardown(async () => await store.close())
-  await store.ready()
-  return store
-}
 
 /** A live session's entry: logged in `createdAt`, last seen `lastSeenAt` (µs), usable for `life` seconds. */
 function entry (sid: string, createdAt: number, lastSeenAt = createdAt, life = 3600): SessionEntry {

@@ -7,22 +7,13 @@ import { RedisServer, connected, eventually, freePort } from './redis-server'
 import { startRedisMirror } from '../lib/stores/redis/mirror'
 import { checkRedisClient } from '../lib/stores/redis/client'
 import { bucketOf, storeKeys } from '../lib/stores/redis/keys'
+import { storeOn } from './redis-stores'
 
 const MODES = ['mirror', 'lookup'] as const
 const now = (): number => Math.floor(Date.now() / 1000)
 const keyOf = storeKeys('jwt-session:')
 /** The store's session and user keys, without the logs, the counters and the app's claim of the prefix. */
 const dataKeys = (keys: string[]): string[] => keys.filter((key) => !key.includes(':log:') && !key.includes('attempts:') && key !== 'jwt-session:app').sort()
-
-/** A store on `server` with its own client, ready, closed after the test. */
-async function storeOn (t: { teardown (fn: () => unknown): void }, server: RedisServer, options: Partial<Parameters<typeof redisStore>[0]> = {}): Promise<RedisStore> {
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client, ...options })
-  t.teardown(async () => await store.close())
-  await store.ready()
-  return store
-}
 
 const US = (): number => Date.now() * 1000
 

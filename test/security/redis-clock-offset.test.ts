@@ -1,10 +1,10 @@
 import { test } from 'tap'
 import FakeTimers from '@sinonjs/fake-timers'
-import { redisStore, type RedisStore } from '../../lib/index'
 import { bucketOf } from '../../lib/stores/redis/keys'
 import { bearer, buildApp, decodePayload, login } from '../helpers'
 import { ended, keys } from '../redis-log'
-import { RedisServer, connected, eventually } from '../redis-server'
+import { RedisServer, eventually } from '../redis-server'
+import { storeOn } from '../redis-stores'
 
 /*
  * The app's clock and Redis' are not the same clock: a managed Redis, a container whose host
@@ -23,23 +23,13 @@ function offsetClock (t: Teardown, offset: number): ReturnType<typeof FakeTimers
 
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 
-/** A ready store of `mode` on a client of its own, closed after the test. */
-async function storeOn (t: Teardown, server: RedisServer, mode: 'mirror' | 'lookup'): Promise<RedisStore> {
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client, mode })
-  t.teardown(async () => await store.close())
-  await store.ready()
-  return store
-}
-
 /** Tokens of 32 s, nothing after `exp`: a revocation must live 32 s, whatever the clocks. */
 const SHORT = { expiresIn: 32, clockTolerance: 0, renewGrace: 0 }
 
 test('Redis 30 s ahead of the app: a logged-out token stays refused, by lookups and by a mirror loading fresh', async (t) => {
   const server = await RedisServer.start(t)
   offsetClock(t, -30_000)
-  const lookup = await storeOn(t, server, 'lookup')
+  const lookup = await storeOn(t, server, { mode: 'lookup' })
   const app = await buildApp(t, { ...SHORT, revocationStore: lookup })
   const token = await login(app)
   t.equal((await app.inject({ method: 'POST', url: '/@logout', headers: bearer(token) })).statusCode, 204)
@@ -47,7 +37,7 @@ test('Redis 30 s ahead of the app: a logged-out token stays refused, by lookups 
   // An expiry at the app's `exp` (32 s from now) is 2 s from now on Redis' clock: past that, and then some.
   await sleep(3500)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'still refused by a lookup, its token still within exp')
-  const fresh = await storeOn(t, server, 'mirror')
+  const fresh = await storeOn(t, server, { mode: 'mirror' })
   const mirrored = await buildApp(t, { ...SHORT, revocationStore: fresh })
   t.ok(ended(fresh, decodePayload(token).sid as string), 'a mirror loading now holds the logout')
   t.equal((await mirrored.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'and refuses the token')
@@ -57,9 +47,9 @@ test('Redis 30 s behind the app: revocations live as long as their tokens, in Re
   const server = await RedisServer.start(t)
   const admin = await server.admin()
   const clock = offsetClock(t, 30_000)
-  const mirror = await storeOn(t, server, 'mirror')
+  const mirror = await storeOn(t, server, { mode: 'mirror' })
   const other = await buildApp(t, { expiresIn: 60, clockTolerance: 0, renewGrace: 0, revocationStore: mirror })
-  const writer = await storeOn(t, server, 'lookup')
+  const writer = await storeOn(t, server, { mode: 'lookup' })
   const app = await buildApp(t, { expiresIn: 60, clockTolerance: 0, renewGrace: 0, revocationStore: writer })
   const token = await login(app)
   const { sid } = decodePayload(token) as { sid: string }

@@ -1,22 +1,10 @@
 import { test } from 'tap'
-import { redisStore, type RedisStore } from '../../lib/index'
 import { storeKeys } from '../../lib/stores/redis/keys'
 import { bearer, buildApp, decodePayload, login, renew } from '../helpers'
-import { RedisServer, connected } from '../redis-server'
-
-type Teardown = { teardown (fn: () => unknown): void }
+import { RedisServer } from '../redis-server'
+import { storeOn } from '../redis-stores'
 
 const keys = storeKeys('jwt-session:')
-
-/** A store on `server` with its own client, ready, closed after the test. */
-async function storeOn (t: Teardown, server: RedisServer, mode: 'mirror' | 'lookup'): Promise<RedisStore> {
-  const client = server.client()
-  await connected(client)
-  const store = redisStore({ client, mode })
-  t.teardown(async () => await store.close())
-  await store.ready()
-  return store
-}
 
 // The registry bounds what Redis holds per user: past `max` ended sessions, the oldest are
 // folded into a cut-off of the user and their own revocations forgotten. A revocation must
@@ -25,7 +13,7 @@ async function storeOn (t: Teardown, server: RedisServer, mode: 'mirror' | 'look
 // the forgotten keys), and in lookup mode.
 test('after a fold and a forget, an instance started from scratch refuses every folded token', async (t) => {
   const server = await RedisServer.start(t)
-  const store = await storeOn(t, server, 'mirror')
+  const store = await storeOn(t, server, { mode: 'mirror' })
   const app = await buildApp(t, { revocationStore: store })
   const sub = 'u-alice'
   const tokens = [await login(app), await login(app), await login(app), await login(app)]
@@ -57,7 +45,7 @@ test('after a fold and a forget, an instance started from scratch refuses every 
   for (const sid of folded) t.equal(await server.admin().then(async (redis) => await redis.exists(keys.session(sid))), 0, 'its revocation is forgotten in Redis')
 
   for (const mode of ['mirror', 'lookup'] as const) {
-    const fresh = await buildApp(t, { revocationStore: await storeOn(t, server, mode) })
+    const fresh = await buildApp(t, { revocationStore: await storeOn(t, server, { mode }) })
     for (const [index, token] of tokens.slice(0, 3).entries()) {
       t.equal((await fresh.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, `${mode}, started after the forget: logged-out token ${index} refused`)
       t.equal((await renew(fresh, token)).statusCode, 401, `${mode}: and not renewed`)
