@@ -252,12 +252,12 @@ declare namespace fastifyJwtSession {
   /**
    * A user's oldest ended sessions folded into a cut-off (see {@link SessionRegistry.ended}):
    * the plugin records `cutoff` with `endSubject` first, and only then calls `forget(sids)`, so
-   * that no revocation is ever forgotten.
+   * that no revocation is ever forgotten, and no live session leaves the list while it works.
    */
   export interface SessionFold {
     /** A login time (microseconds) at or past the login of every session in `sids`. */
     readonly cutoff: number
-    /** The sessions, ended or live, that logged in at or before `cutoff`: gone from the registry. */
+    /** The sessions, ended or live, that logged in at or before `cutoff`: still held, until `forget`. */
     readonly sids: readonly string[]
   }
 
@@ -279,10 +279,16 @@ declare namespace fastifyJwtSession {
     /**
      * After the store ended `sid` (logged in at `createdAt`, µs): removes it from `sub`'s live
      * sessions and counts it among the ended ones until `expiresAt`. When more than `max` ended
-     * ones are then held, answers a {@link SessionFold} for the oldest (by login) past `max`.
+     * ones are then held, answers a {@link SessionFold} for the oldest (by login) past `max`,
+     * and keeps them all: a fold whose cut-off the store fails to record must leave its live
+     * sessions listed. The next end answers the fold again.
      */
     ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): SessionFold | undefined | Promise<SessionFold | undefined>
-    /** Drops the store's entries of `sids` (their revocations): called only once a cut-off of `sub` covers them. */
+    /**
+     * Called once a cut-off of `sub` covering `sids` is recorded: drops them from the registry
+     * (ended or live) and the store's entries of them (their revocations). Drops nothing when
+     * `sub` holds no cut-off, and keeps a session that logged in after the one held.
+     */
     forget (sub: string, sids: readonly string[]): void | Promise<void>
   }
 

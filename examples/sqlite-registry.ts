@@ -41,14 +41,20 @@ export function sqliteRegistry (db: Database): SessionRegistry {
       const ended = rows('SELECT sid, created_at FROM registry WHERE sub = ? AND ended = 1 AND expires_at > ? ORDER BY created_at', [sub, now()])
       if (ended.length <= max) return undefined
       // The oldest past `max` fold into a cut-off at the newest login among them, which also
-      // covers the live sessions that logged in before it: all of them leave the registry.
+      // covers the live sessions that logged in before it. They stay listed until `forget`:
+      // the plugin records the cut-off first, and a live session must stay visible till then.
       const cutoff = Number(ended[ended.length - max - 1]?.[1])
       const sids = rows('SELECT sid FROM registry WHERE sub = ? AND created_at <= ?', [sub, cutoff]).map((row) => String(row[0]))
-      db.run('DELETE FROM registry WHERE sub = ? AND created_at <= ?', [sub, cutoff])
       return { cutoff, sids }
     },
-    forget (_sub, sids) {
-      for (const sid of sids) db.run('DELETE FROM sessions WHERE sid = ?', [sid])
+    forget (sub, sids) {
+      // Only what a cut-off of the user covers: called out of order, it forgets nothing.
+      const cutoff = rows('SELECT cutoff FROM subjects WHERE sub = ?', [sub])[0]?.[0]
+      if (typeof cutoff !== 'number') return
+      for (const sid of sids) {
+        db.run('DELETE FROM registry WHERE sid = ? AND sub = ? AND created_at <= ?', [sid, sub, cutoff])
+        db.run('DELETE FROM sessions WHERE sid = ?', [sid])
+      }
     }
   }
 }

@@ -29,7 +29,7 @@ test('the memory registry lists, touches, evicts the least recently used, and dr
   t.equal(registry.size, 0)
 })
 
-test('ended sessions past the cap fold into a cut-off that covers the live ones as old; forget drops their entries', async (t) => {
+test('ended sessions past the cap fold into a cut-off that covers the live ones as old; forget, once the cut-off is held, drops their entries', async (t) => {
   const store = memoryStore()
   const { registry } = store
   registry.add('u', entry('old-live', 1), 10)
@@ -42,11 +42,16 @@ test('ended sessions past the cap fold into a cut-off that covers the live ones 
   // A third ended one: e2, the oldest, folds into a cut-off at its login, which covers old-live too.
   store.end('e4', now() + 60)
   t.same(registry.ended('u', 'e4', 4, now() + 60, 2), { cutoff: 2, sids: ['e2', 'old-live'] })
-  t.same(registry.list('u').map((listed) => listed.sid), ['new-live'])
+  t.same(registry.list('u').map((listed) => listed.sid), ['old-live', 'new-live'], 'the live one stays listed until its cut-off is recorded')
   t.equal(store.size, 3)
   registry.forget('u', ['e2', 'old-live'])
-  t.equal(store.size, 2, 'e3 and e4 remain')
-  t.equal(registry.held('u'), 3)
+  t.equal(store.size, 3, 'without a cut-off of the user, forget forgets nothing')
+  t.equal(registry.held('u'), 5)
+  store.endSubject('u', 2, now() + 60)
+  registry.forget('u', ['e2', 'old-live', 'new-live', 'e3'])
+  t.same(registry.list('u').map((listed) => listed.sid), ['new-live'], 'a session logged in after the cut-off is never dropped, even named')
+  t.equal(registry.held('u'), 3, 'new-live, e3 and e4')
+  registry.forget('stranger', ['e2'])
   t.equal(registry.ended('unlisted', 'z', 1, now() + 60, 2), undefined, 'a session never listed is counted ended too')
   t.equal(registry.held('unlisted'), 1)
 })

@@ -73,7 +73,7 @@ test('the registry on a real Redis', async (t) => {
     t.notOk(String(await redis.get(keys.registry('u-list'))).includes('"old"'), 'the expired entry is gone from Redis at the next write')
   })
 
-  t.test('ended moves a session out of the live ones; past max, the oldest ended fold into a cut-off with every live session at or before it', async (t) => {
+  t.test('ended moves a session out of the live ones; past max, the oldest ended fold into a cut-off with every live session at or before it, dropped once the cut-off is held', async (t) => {
     const base = micros()
     const sub = 'u-ended'
     for (const [sid, offset] of [['a', 0], ['b', 10], ['c', 20], ['d', 30], ['e', 40]] as const) await registry.add(sub, entry(sid, base + offset), 10)
@@ -81,14 +81,24 @@ test('the registry on a real Redis', async (t) => {
     t.same(sidsOf(await registry.list(sub)), ['a', 'c', 'd', 'e'])
     t.equal(await registry.ended(sub, 'd', base + 30, now() + 60, 2), undefined)
     t.equal(await registry.ended(sub, 'd', base + 30, now() + 60, 2), undefined, 'the same end again counts once')
-    t.equal(await registry.ended(sub, 'gone', base + 35, now() + 60, 2) !== undefined, true, 'a third past max of 2 folds')
     // Ended: b (10), d (30), gone (35): the oldest past 2 is b, cut-off 10, which also covers live a (0).
-    const state = JSON.parse(String(await redis.get(keys.registry(sub))))
-    t.same(state.x.map((e: unknown[]) => e[0]).sort(), ['d', 'gone'], 'two ended ones left')
-    t.same(sidsOf(await registry.list(sub)), ['c', 'e'], 'live a logged in before the cut-off: gone from the registry')
+    const first = await registry.ended(sub, 'gone', base + 35, now() + 60, 2)
+    t.same(first, { cutoff: base + 10, sids: ['b', 'a'] }, 'a third past max of 2 folds')
+    const ended = async (): Promise<string[]> => JSON.parse(String(await redis.get(keys.registry(sub)))).x.map((e: unknown[]) => e[0]).sort()
+    t.same(sidsOf(await registry.list(sub)), ['a', 'c', 'e'], 'live a stays listed until the cut-off is recorded')
+    t.same(await ended(), ['b', 'd', 'gone'])
+    await registry.forget(sub, ['b', 'a'])
+    t.same(sidsOf(await registry.list(sub)), ['a', 'c', 'e'], 'forget without a cut-off of the user: nothing dropped')
+    await store.endSubject(sub, base + 10, now() + 60)
+    await registry.forget(sub, ['b', 'a', 'c', 'never-listed'])
+    t.same(sidsOf(await registry.list(sub)), ['c', 'e'], 'once it is held: a gone; c, logged in after it, stays though named')
+    t.same(await ended(), ['d', 'gone'], 'two ended ones left')
     const fold = await registry.ended(sub, 'e', base + 40, now() + 60, 1)
     t.same(fold, { cutoff: base + 35, sids: ['d', 'gone', 'c'] }, 'the cut-off is the newest login folded; ended ones first (by login), then live ones')
+    await store.endSubject(sub, base + 35, now() + 60)
+    await registry.forget(sub, fold?.sids ?? [])
     t.same(await registry.list(sub), [])
+    t.same(await ended(), ['e'])
   })
 
   t.test('ended: a tie at the cut-off folds both; ids that look like numbers stay strings', async (t) => {
@@ -122,6 +132,10 @@ test('the registry on a real Redis', async (t) => {
     t.equal(await redis.exists(sids.slice(0, 10).map((sid) => keys.session(sid))), 0, 'forgotten')
     t.equal(await redis.exists(sids.slice(10).map((sid) => keys.session(sid))), 2, 'the others kept')
     t.equal(await store.subject('u-forget') !== undefined, true, 'the cut-off stays')
+    // A cut-off key whose value the store did not write (reads refuse every token by it) forgets nothing.
+    await redis.set(keys.subject('u-garbled'), 'not a time')
+    await registry.forget('u-garbled', sids.slice(10))
+    t.equal(await redis.exists(sids.slice(10).map((sid) => keys.session(sid))), 2, 'a garbled cut-off: every revocation kept')
   })
 
   t.test('subs with braces, and ones that UTF-8 cannot carry, get keys of their own under a tag they cannot move', async (t) => {

@@ -20,7 +20,8 @@ export interface Seen {
  * The sessions a user can see and end, and the one way every session ends: the store ends it
  * first (the revocation, which must hold before any answer), then the registry counts it
  * ended; when the registry folds the user's oldest ended sessions into a cut-off, the cut-off
- * is recorded (`endSubject`) before the store may forget their entries. A registry that fails
+ * is recorded (`endSubject`) before the registry drops them and the store forgets their
+ * entries (`forget`): a live session the cut-off covers stays listed till then. A registry that fails
  * after the end answers 503: the end holds all the same. Without a registry, ending is the
  * store's `end` alone, and the listing methods reject with 501.
  */

@@ -86,22 +86,33 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     }
     ended.set(sid, { createdAt, expiresAt: Math.max(expiresAt, held?.expiresAt ?? 0) })
     if (ended.size <= max) return undefined
-    // The oldest logins past `max` fold into one cut-off: the newest login among them.
+    // The oldest logins past `max` fold into one cut-off: the newest login among them. Nothing
+    // leaves the registry yet: a live session stays listed until the cut-off that ends it is
+    // recorded (`forget`), so that a fold the store fails to record leaves it visible and ended
+    // by `{ others: true }`.
     const byLogin = [...ended.values()].map((each) => each.createdAt).sort((a, b) => a - b)
     const cutoff = byLogin[ended.size - max - 1] as number
     const sids: string[] = []
     for (const map of [ended, user.live] as Array<Map<string, { createdAt: number }>>) {
-      for (const [other, value] of map) {
-        if (value.createdAt > cutoff) continue
-        sids.push(other)
-        this.drop(map, other)
-      }
+      for (const [other, value] of map) if (value.createdAt <= cutoff) sids.push(other)
     }
     return Object.freeze({ cutoff, sids: Object.freeze(sids) })
   }
 
-  forget (_sub: string, sids: readonly string[]): void {
-    for (const sid of sids) this.#tables.forgetSession(sid)
+  forget (sub: string, sids: readonly string[]): void {
+    // Only what a cut-off of the user covers: called out of order, it forgets nothing.
+    const cutoff = this.#tables.subject(sub)
+    if (cutoff === undefined) return
+    const user = this.users.get(sub)
+    for (const sid of sids) {
+      if (user !== undefined) {
+        for (const map of [user.ended, user.live]) {
+          const createdAt = map?.get(sid)?.createdAt
+          if (createdAt !== undefined && createdAt <= cutoff) this.drop(map as Map<string, unknown>, sid)
+        }
+      }
+      this.#tables.forgetSession(sid)
+    }
   }
 
   /** Drops every expired entry (the tables call it when their bound is reached). */

@@ -126,9 +126,11 @@ return 0
  * KEYS[1] the registry; ARGV: now (ms), max, sid, createdAt (µs), expiresAt (s). Moves `sid`
  * from the live sessions to the ended ones (an ended one already held keeps the later
  * expiry). When more than `max` ended ones are then held, folds the oldest by login past
- * `max`: the cut-off is the latest login among them, and every session, ended or live, that
- * logged in at or before it leaves the registry (a tie at the cut-off included). Answers
- * `[cutoff, [sid...]]` as JSON, or nil when nothing was folded.
+ * `max`: the cut-off is the latest login among them, and the fold names every session, ended
+ * or live, that logged in at or before it (a tie at the cut-off included). Nothing leaves the
+ * registry here: {@link REGISTRY_FORGET} drops them once the cut-off is recorded, so that a
+ * cut-off the store fails to record leaves a live session listed. Answers `[cutoff, [sid...]]`
+ * as JSON, or nil when nothing was folded.
  */
 export const REGISTRY_ENDED = `${READ}${SAVE}
 local sid, expiresAt = ARGV[3], tonumber(ARGV[5])
@@ -151,17 +153,36 @@ end)
 local cutoff = ended[#ended - max][2]
 local limit = tonumber(cutoff)
 local sids = {}
-local function fold (list)
+for _, list in ipairs({ ended, live }) do
+  for _, e in ipairs(list) do
+    if tonumber(e[2]) <= limit then sids[#sids + 1] = e[1] end
+  end
+end
+save()
+return cjson.encode({ cutoff, sids })
+`
+
+/**
+ * KEYS[1] the registry; ARGV: now (ms), the user's cut-off held (µs, digits), then sids.
+ * Drops each named session, ended or live, that logged in at or before the cut-off: one the
+ * cut-off does not cover stays, whatever the caller named. Answers how many were dropped.
+ */
+export const REGISTRY_FORGET = `${READ}${SAVE}
+local limit = tonumber(ARGV[2])
+local named = {}
+for index = 3, #ARGV do named[ARGV[index]] = true end
+local dropped = 0
+local function keep (list)
   local kept = {}
   for _, e in ipairs(list) do
-    if tonumber(e[2]) <= limit then sids[#sids + 1] = e[1] else kept[#kept + 1] = e end
+    if named[e[1]] and tonumber(e[2]) <= limit then dropped = dropped + 1 else kept[#kept + 1] = e end
   end
   return kept
 end
-ended = fold(ended)
-live = fold(live)
-save()
-return cjson.encode({ cutoff, sids })
+ended = keep(ended)
+live = keep(live)
+if dropped > 0 then save() end
+return dropped
 `
 
 /**

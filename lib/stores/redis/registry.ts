@@ -1,6 +1,6 @@
 import type { RedisClient, RedisSessionRegistry, SessionEntry } from '../../types'
 import { bucketOf, type StoreKeys } from './keys'
-import { FORGET_SCRIPT, REGISTRY_ADD, REGISTRY_ENDED, REGISTRY_TOUCH } from './registry-scripts'
+import { FORGET_SCRIPT, REGISTRY_ADD, REGISTRY_ENDED, REGISTRY_FORGET, REGISTRY_TOUCH } from './registry-scripts'
 
 /*
  * The Redis store's session registry: each user's live and ended sessions in one key of its
@@ -105,8 +105,12 @@ export function redisRegistry (source: RegistrySource): RedisSessionRegistry {
       await source.passed()
       // Only sessions a cut-off of the user covers may lose their revocations. Without one
       // (called out of order, or a Redis that lost it) each is kept until it expires.
+      // (A value that is not one, which reads refuse everything by, forgets nothing either.)
       const [cutoff] = await client.mget([keys.subject(sub)])
-      if (typeof cutoff !== 'string') return
+      if (typeof cutoff !== 'string' || !MICROS.test(cutoff)) return
+      // The registry first, and only what the cut-off covers: a live session stays listed
+      // until its revocation (the cut-off) holds.
+      await run(REGISTRY_FORGET, sub, cutoff, ...sids)
       const byBucket = new Map<number, string[]>()
       for (const sid of new Set(sids)) {
         const bucket = bucketOf(sid)
