@@ -80,3 +80,15 @@ test('the memory registry drops ended sessions once they expire, and the user wi
   t.equal(registry.held('u'), 0, 'dropped once expired')
   t.equal(registry.size, 0)
 })
+
+test('a login at the cap drops the user\'s expired sessions before it evicts a live one', async (t) => {
+  const clock = fakeClock(t)
+  const { registry } = memoryStore()
+  registry.add('u', entry('short', 1, 1), 2)
+  registry.add('u', entry('long', 2, 600), 2)
+  clock.tick(2_000)
+  t.equal(registry.size, 2, 'a login under the cap reads none of the user\'s other entries: the expired one is still counted')
+  t.same(registry.add('u', entry('new', 3, 600), 2), [], 'at the cap, the expired one goes, and no live one is evicted')
+  t.same(registry.list('u').map((listed) => listed.sid).sort(), ['long', 'new'])
+  t.equal(registry.size, 2)
+})

@@ -7,26 +7,37 @@ interface Ended {
   readonly expiresAt: number
 }
 
-/**
- * One user's sessions: the live ones, and the ended ones not yet folded into a cut-off (made
- * at the first end: most users hold a session or two and never need it).
- */
-interface UserSessions {
-  readonly live: Map<string, SessionEntry>
-  ended: Map<string, Ended> | undefined
-}
+/** What `add` answers when it evicts nothing. */
+const NONE: readonly SessionEntry[] = Object.freeze([])
 
 /** Whole seconds since the epoch. */
 const seconds = (): number => Math.floor(Date.now() / 1000)
+
+/** Drops `map`'s entries whose `expiresAt` has passed; answers how many. */
+function dropExpired (map: Map<string, { readonly expiresAt: number }>, now: number): number {
+  let dropped = 0
+  for (const [sid, value] of map) {
+    if (value.expiresAt > now) continue
+    map.delete(sid)
+    dropped++
+  }
+  return dropped
+}
 
 /**
  * The memory store's registry of each user's sessions. Its entries (live and ended) count
  * under the store's `maxEntries` together with the revocation tables, so that a flood of
  * logins by many users cannot grow the process's memory past that bound: a login that finds
  * the store full fails closed (503). Each entry is dropped once its `expiresAt` has passed.
+ *
+ * A login is on every user's path, and this process may hold many users: it reads one map
+ * per user and nothing else of the user's (each a cache miss in a large store). Expired
+ * entries are dropped when the user is read (a list, an end, a login at the cap), or when the
+ * store is full. A user's ended sessions live in a map of their own, made at the first end.
  */
 export class MemoryRegistry implements MemorySessionRegistry, Lodger {
-  private readonly users = new Map<string, UserSessions>()
+  private readonly liveSessions = new Map<string, Map<string, SessionEntry>>()
+  private readonly endedSessions = new Map<string, Map<string, Ended>>()
   private count = 0
   // A true private field: the store stays printable (JSON.stringify, util.inspect) with no cycle.
   readonly #tables: SessionTables
@@ -42,43 +53,51 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
   }
 
   held (sub: string): number {
-    const user = this.current(sub, seconds())
-    return user === undefined ? 0 : user.live.size + (user.ended?.size ?? 0)
+    this.dropExpired(sub, seconds())
+    return (this.liveSessions.get(sub)?.size ?? 0) + (this.endedSessions.get(sub)?.size ?? 0)
   }
 
   add (sub: string, entry: SessionEntry, max: number): readonly SessionEntry[] {
     const now = seconds()
-    const user = this.current(sub, now) ?? this.newUser(sub)
-    if (!user.live.has(entry.sid)) {
+    let sessions = this.liveSessions.get(sub)
+    if (sessions === undefined || !sessions.has(entry.sid)) {
       this.#tables.makeRoom(now)
       this.count++
     }
-    user.live.set(entry.sid, Object.freeze({ ...entry }))
-    if (user.live.size <= max) return []
-    // The least recently used go first; the session just listed is never one of them.
-    const others = [...user.live.values()].filter((other) => other.sid !== entry.sid).sort((a, b) => a.lastSeenAt - b.lastSeenAt)
-    const evicted = others.slice(0, user.live.size - max)
-    for (const old of evicted) this.drop(user.live, old.sid)
+    if (sessions === undefined) this.liveSessions.set(sub, sessions = new Map())
+    sessions.set(entry.sid, Object.freeze({ ...entry }))
+    if (sessions.size <= max) return NONE
+    // At the cap: the expired ones go first, then the least recently used; the session just
+    // listed is never one of them.
+    this.dropExpired(sub, now)
+    if (sessions.size <= max) return NONE
+    const others = [...sessions.values()].filter((other) => other.sid !== entry.sid).sort((a, b) => a.lastSeenAt - b.lastSeenAt)
+    const evicted = others.slice(0, sessions.size - max)
+    for (const old of evicted) this.drop(sessions, old.sid)
     return evicted
   }
 
   touch (sub: string, entry: SessionEntry): void {
-    const listed = this.current(sub, seconds())?.live.get(entry.sid)
+    const sessions = this.liveSessions.get(sub)
+    const listed = sessions?.get(entry.sid)
     // An ended session stays ended: a renewal racing its end does not list it again.
-    if (listed === undefined) return
-    this.users.get(sub)?.live.set(entry.sid, Object.freeze({ ...entry, createdAt: listed.createdAt }))
+    if (sessions === undefined || listed === undefined || listed.expiresAt <= seconds()) return
+    sessions.set(entry.sid, Object.freeze({ ...entry, createdAt: listed.createdAt }))
   }
 
   list (sub: string): readonly SessionEntry[] {
-    const user = this.current(sub, seconds())
-    return user === undefined ? [] : [...user.live.values()]
+    this.dropExpired(sub, seconds())
+    const sessions = this.liveSessions.get(sub)
+    return sessions === undefined ? [] : [...sessions.values()]
   }
 
   ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): SessionFold | undefined {
     const now = seconds()
-    const user = this.current(sub, now) ?? this.newUser(sub)
-    this.drop(user.live, sid)
-    const ended = user.ended ??= new Map()
+    this.dropExpired(sub, now)
+    const live = this.liveSessions.get(sub)
+    if (live !== undefined) this.drop(live, sid)
+    let ended = this.endedSessions.get(sub)
+    if (ended === undefined) this.endedSessions.set(sub, ended = new Map())
     const held = ended.get(sid)
     if (held === undefined) {
       this.#tables.makeRoom(now)
@@ -93,8 +112,8 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     const byLogin = [...ended.values()].map((each) => each.createdAt).sort((a, b) => a - b)
     const cutoff = byLogin[ended.size - max - 1] as number
     const sids: string[] = []
-    for (const map of [ended, user.live] as Array<Map<string, { createdAt: number }>>) {
-      for (const [other, value] of map) if (value.createdAt <= cutoff) sids.push(other)
+    for (const map of [ended, live]) {
+      if (map !== undefined) for (const [other, value] of map) if (value.createdAt <= cutoff) sids.push(other)
     }
     return Object.freeze({ cutoff, sids: Object.freeze(sids) })
   }
@@ -103,38 +122,29 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     // Only what a cut-off of the user covers: called out of order, it forgets nothing.
     const cutoff = this.#tables.subject(sub)
     if (cutoff === undefined) return
-    const user = this.users.get(sub)
     for (const sid of sids) {
-      if (user !== undefined) {
-        for (const map of [user.ended, user.live]) {
-          const createdAt = map?.get(sid)?.createdAt
-          if (createdAt !== undefined && createdAt <= cutoff) this.drop(map as Map<string, unknown>, sid)
-        }
+      for (const map of [this.endedSessions.get(sub), this.liveSessions.get(sub)]) {
+        const createdAt = map?.get(sid)?.createdAt
+        if (createdAt !== undefined && createdAt <= cutoff) this.drop(map as Map<string, unknown>, sid)
       }
       this.#tables.forgetSession(sid)
     }
+    this.dropExpired(sub, seconds())
   }
 
   /** Drops every expired entry (the tables call it when their bound is reached). */
   sweep (now: number): void {
-    for (const sub of [...this.users.keys()]) this.current(sub, now)
+    for (const sub of new Set([...this.liveSessions.keys(), ...this.endedSessions.keys()])) this.dropExpired(sub, now)
   }
 
-  /** `sub`'s sessions with the expired ones dropped, or undefined when none is left. */
-  private current (sub: string, now: number): UserSessions | undefined {
-    const user = this.users.get(sub)
-    if (user === undefined) return undefined
-    for (const [sid, value] of user.live) if (value.expiresAt <= now) this.drop(user.live, sid)
-    if (user.ended !== undefined) for (const [sid, value] of user.ended) if (value.expiresAt <= now) this.drop(user.ended, sid)
-    if (user.live.size > 0 || (user.ended?.size ?? 0) > 0) return user
-    this.users.delete(sub)
-    return undefined
-  }
-
-  private newUser (sub: string): UserSessions {
-    const user: UserSessions = { live: new Map(), ended: undefined }
-    this.users.set(sub, user)
-    return user
+  /** Drops `sub`'s expired entries, and its maps once empty. */
+  private dropExpired (sub: string, now: number): void {
+    for (const maps of [this.liveSessions, this.endedSessions] as Array<Map<string, Map<string, { readonly expiresAt: number }>>>) {
+      const map = maps.get(sub)
+      if (map === undefined) continue
+      this.count -= dropExpired(map, now)
+      if (map.size === 0) maps.delete(sub)
+    }
   }
 
   /** Removes `sid` from `map`, counting it out if it was there. */
