@@ -63,6 +63,10 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     if (sessions === undefined || !sessions.has(entry.sid)) {
       this.#tables.makeRoom(now)
       this.count++
+      // Making room may sweep, which drops a user's map once empty (its last entry expired or
+      // ended): written into, a map the registry no longer holds would leave the session
+      // working unlisted, and its entry counted for good. Looked up again.
+      sessions = this.liveSessions.get(sub)
     }
     if (sessions === undefined) this.liveSessions.set(sub, sessions = new Map())
     sessions.set(entry.sid, Object.freeze({ ...entry }))
@@ -94,15 +98,17 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
   ended (sub: string, sid: string, createdAt: number, expiresAt: number, max: number): SessionFold | undefined {
     const now = seconds()
     this.dropExpired(sub, now)
-    const live = this.liveSessions.get(sub)
-    if (live !== undefined) this.drop(live, sid)
-    let ended = this.endedSessions.get(sub)
-    if (ended === undefined) this.endedSessions.set(sub, ended = new Map())
-    const held = ended.get(sid)
+    const wasLive = this.liveSessions.get(sub)
+    if (wasLive !== undefined) this.drop(wasLive, sid)
+    const held = this.endedSessions.get(sub)?.get(sid)
     if (held === undefined) {
       this.#tables.makeRoom(now)
       this.count++
     }
+    // The maps looked up after making room, whose sweep drops a user's maps once empty (as in `add`).
+    const live = this.liveSessions.get(sub)
+    let ended = this.endedSessions.get(sub)
+    if (ended === undefined) this.endedSessions.set(sub, ended = new Map())
     ended.set(sid, { createdAt, expiresAt: Math.max(expiresAt, held?.expiresAt ?? 0) })
     if (ended.size <= max) return undefined
     // The oldest logins past `max` fold into one cut-off: the newest login among them. Nothing
