@@ -287,7 +287,8 @@ declare namespace fastifyJwtSession {
     /**
      * Called once a cut-off of `sub` covering `sids` is recorded: drops them from the registry
      * (ended or live) and the store's entries of them (their revocations). Drops nothing when
-     * `sub` holds no cut-off, and keeps a session that logged in after the one held.
+     * `sub` holds no cut-off; a session that logged in after the one held, or that the registry
+     * does not hold, keeps its entry and its revocation, whatever the caller named.
      */
     forget (sub: string, sids: readonly string[]): void | Promise<void>
   }

@@ -53,7 +53,8 @@ export function sqliteRegistry (db: Database): SessionRegistry {
       if (typeof cutoff !== 'number') return
       for (const sid of sids) {
         db.run('DELETE FROM registry WHERE sid = ? AND sub = ? AND created_at <= ?', [sid, sub, cutoff])
-        db.run('DELETE FROM sessions WHERE sid = ?', [sid])
+        // A revocation goes only with an entry the cut-off covers, whatever the caller named.
+        if (db.getRowsModified() > 0) db.run('DELETE FROM sessions WHERE sid = ?', [sid])
       }
     }
   }

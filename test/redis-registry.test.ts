@@ -124,13 +124,20 @@ test('the registry on a real Redis', async (t) => {
   t.test('forget drops the revocations of sessions a cut-off covers, in every bucket; without a cut-off, nothing', async (t) => {
     const sids = Array.from({ length: 12 }, (_, index) => `${index}-forget`)
     t.ok(new Set(sids.map(bucketOf)).size > 3, 'sessions in several buckets')
-    for (const sid of sids) await store.end(sid, now() + 600)
+    const base = micros()
+    for (const [index, sid] of sids.entries()) {
+      await store.end(sid, now() + 600)
+      await registry.ended('u-forget', sid, base + index, now() + 600, 100)
+    }
     await registry.forget('u-forget', sids)
     t.equal(await redis.exists(sids.map((sid) => keys.session(sid))), sids.length, 'no cut-off recorded for the user: every revocation kept')
-    await store.endSubject('u-forget', micros(), now() + 600)
-    await registry.forget('u-forget', [...sids.slice(0, 10), '0-forget', 'never-written'])
+    // A cut-off that covers the first ten.
+    await store.endSubject('u-forget', base + 9, now() + 600)
+    await registry.forget('u-forget', ['never-written'])
+    t.equal(await redis.exists(sids.map((sid) => keys.session(sid))), sids.length, 'a session the registry does not hold: nothing forgotten')
+    await registry.forget('u-forget', [...sids.slice(0, 11), '0-forget', 'never-written'])
     t.equal(await redis.exists(sids.slice(0, 10).map((sid) => keys.session(sid))), 0, 'forgotten')
-    t.equal(await redis.exists(sids.slice(10).map((sid) => keys.session(sid))), 2, 'the others kept')
+    t.equal(await redis.exists(sids.slice(10).map((sid) => keys.session(sid))), 2, 'the others kept, the one named but logged in after the cut-off too')
     t.equal(await store.subject('u-forget') !== undefined, true, 'the cut-off stays')
     // A cut-off key whose value the store did not write (reads refuse every token by it) forgets nothing.
     await redis.set(keys.subject('u-garbled'), 'not a time')

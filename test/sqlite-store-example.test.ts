@@ -100,8 +100,11 @@ test('the SQLite store\'s registry: listed, least recently used evicted past max
   registry.forget('u', fold.sids)
   t.same(db.exec("SELECT count(*) FROM sessions WHERE sid = 'b'")[0]?.values, [[1]], 'without a cut-off of the user, forget forgets nothing')
   db.run("INSERT INTO subjects VALUES ('u', ?, 1000600)", [at(2)])
-  registry.forget('u', [...fold.sids, 'x'])
+  db.run("INSERT INTO sessions VALUES ('x', 0, 0, 1, 1000600), ('unlisted', 0, 0, 1, 1000600)")
+  registry.forget('u', [...fold.sids, 'x', 'unlisted'])
   t.same(db.exec("SELECT count(*) FROM sessions WHERE sid = 'b'")[0]?.values, [[0]], 'forget drops the revocation the cut-off now covers')
+  t.same(db.exec("SELECT sid FROM sessions WHERE sid IN ('x', 'unlisted') ORDER BY sid")[0]?.values, [['unlisted'], ['x']],
+    'and keeps those it does not cover, or that the registry does not hold, whatever it is named')
   t.same((registry.list('u') as SessionEntry[]), [], 'and a, which it covers, leaves the list')
   t.same(db.exec("SELECT sid FROM registry WHERE sub = 'u' ORDER BY sid")[0]?.values, [['c'], ['x']], 'x, logged in after the cut-off, stays though named')
   clock.tick(601_000)

@@ -125,15 +125,19 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
   }
 
   forget (sub: string, sids: readonly string[]): void {
-    // Only what a cut-off of the user covers: called out of order, it forgets nothing.
+    // Only what a cut-off of the user covers: called out of order, it forgets nothing. A
+    // session's revocation goes with its entry, and only then: one the registry does not hold,
+    // or that logged in after the cut-off, keeps it (it expires on its own), whatever the caller named.
     const cutoff = this.#tables.subject(sub)
     if (cutoff === undefined) return
-    for (const sid of sids) {
-      for (const map of [this.endedSessions.get(sub), this.liveSessions.get(sub)]) {
-        const createdAt = map?.get(sid)?.createdAt
-        if (createdAt !== undefined && createdAt <= cutoff) this.drop(map as Map<string, unknown>, sid)
+    for (const map of [this.endedSessions.get(sub), this.liveSessions.get(sub)]) {
+      if (map === undefined) continue
+      for (const sid of sids) {
+        const createdAt = map.get(sid)?.createdAt
+        if (createdAt === undefined || createdAt > cutoff) continue
+        this.drop(map, sid)
+        this.#tables.forgetSession(sid)
       }
-      this.#tables.forgetSession(sid)
     }
     this.dropExpired(sub, seconds())
   }

@@ -165,24 +165,25 @@ return cjson.encode({ cutoff, sids })
 /**
  * KEYS[1] the registry; ARGV: now (ms), the user's cut-off held (µs, digits), then sids.
  * Drops each named session, ended or live, that logged in at or before the cut-off: one the
- * cut-off does not cover stays, whatever the caller named. Answers how many were dropped.
+ * cut-off does not cover stays, whatever the caller named. Answers the sids dropped, as JSON
+ * (none as `{}`, cjson's empty table): only their revocations may then be forgotten.
  */
 export const REGISTRY_FORGET = `${READ}${SAVE}
 local limit = tonumber(ARGV[2])
 local named = {}
 for index = 3, #ARGV do named[ARGV[index]] = true end
-local dropped = 0
+local dropped = {}
 local function keep (list)
   local kept = {}
   for _, e in ipairs(list) do
-    if named[e[1]] and tonumber(e[2]) <= limit then dropped = dropped + 1 else kept[#kept + 1] = e end
+    if named[e[1]] and tonumber(e[2]) <= limit then dropped[#dropped + 1] = e[1] else kept[#kept + 1] = e end
   end
   return kept
 end
 ended = keep(ended)
 live = keep(live)
-if dropped > 0 then save() end
-return dropped
+if #dropped > 0 then save() end
+return cjson.encode(dropped)
 `
 
 /**

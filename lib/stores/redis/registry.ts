@@ -109,10 +109,12 @@ export function redisRegistry (source: RegistrySource): RedisSessionRegistry {
       const [cutoff] = await client.mget([keys.subject(sub)])
       if (typeof cutoff !== 'string' || !MICROS.test(cutoff)) return
       // The registry first, and only what the cut-off covers: a live session stays listed
-      // until its revocation (the cut-off) holds.
-      await run(REGISTRY_FORGET, sub, cutoff, ...sids)
+      // until its revocation (the cut-off) holds. Only the sessions it dropped lose their
+      // revocations: one it did not hold, or that logged in after the cut-off, keeps its own.
+      const dropped: unknown = JSON.parse(String(await run(REGISTRY_FORGET, sub, cutoff, ...sids)))
+      const covered = Array.isArray(dropped) ? dropped.filter((sid): sid is string => typeof sid === 'string') : []
       const byBucket = new Map<number, string[]>()
-      for (const sid of new Set(sids)) {
+      for (const sid of new Set(covered)) {
         const bucket = bucketOf(sid)
         byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), keys.session(sid)])
       }
