@@ -67,16 +67,16 @@ export function createVerifiedCache<T> (size: number): VerifiedCache<T> {
     }
     // Ends within one turn of the ring after the last hit: the hand clears each mark it passes.
     for (;;) {
-      const held = ring[hand] as number
+      const slot = hand
+      hand = slot + 1 === size ? 0 : slot + 1
+      const held = ring[slot] as number
       const entry = entries.get(held) as CacheEntry<T>
       if (!entry.used) {
         entries.delete(held)
-        ring[hand] = print
-        hand = hand + 1 === size ? 0 : hand + 1
+        ring[slot] = print
         return
       }
       entry.used = false
-      hand = hand + 1 === size ? 0 : hand + 1
     }
   }
 

@@ -141,9 +141,9 @@ export function createSessionList (options: ResolvedOptions, revocations: Revoca
       // A host's jwtAuth.revoke() may pass claims without a sub: the end holds, and no list has it.
       if (typeof claims.sub !== 'string') return
       // A host's jwtAuth.revoke() may pass claims without auth_us: the latest one a token of its
-      // second may carry. A fold's cut-off is taken from these times and
-      // its sessions' revocations are then forgotten: an earlier time would leave the token past
-      // the cut-off, and working again.
+      // second may carry. A fold's cut-off is taken from these times and its sessions'
+      // revocations are then forgotten: an earlier time would leave the token past the cut-off,
+      // and working again.
       const createdAt = Number.isSafeInteger(claims.auth_us) ? claims.auth_us : latestAuthUs(claims.auth_time)
       await ended(claims.sub, claims.sid, createdAt, expiry.end())
     },

@@ -13,8 +13,8 @@ const NONE: readonly SessionEntry[] = Object.freeze([])
 /** Whole seconds since the epoch. */
 const seconds = (): number => Math.floor(Date.now() / 1000)
 
-/** Drops `map`'s entries whose `expiresAt` has passed; answers how many. */
-function dropExpired (map: Map<string, { readonly expiresAt: number }>, now: number): number {
+/** Removes `map`'s entries whose `expiresAt` has passed; answers how many. */
+function removeExpired (map: Map<string, { readonly expiresAt: number }>, now: number): number {
   let dropped = 0
   for (const [sid, value] of map) {
     if (value.expiresAt > now) continue
@@ -59,15 +59,13 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
 
   add (sub: string, entry: SessionEntry, max: number): readonly SessionEntry[] {
     const now = seconds()
-    let sessions = this.liveSessions.get(sub)
-    if (sessions === undefined || !sessions.has(entry.sid)) {
+    if (this.liveSessions.get(sub)?.has(entry.sid) !== true) {
       this.#tables.makeRoom(now)
       this.count++
-      // Making room may sweep, which drops a user's map once empty (its last entry expired or
-      // ended): written into, a map the registry no longer holds would leave the session
-      // working unlisted, and its entry counted for good. Looked up again.
-      sessions = this.liveSessions.get(sub)
     }
+    // Looked up after making room, whose sweep drops a user's maps once empty: a map the
+    // registry no longer holds would leave the session working unlisted, and counted for good.
+    let sessions = this.liveSessions.get(sub)
     if (sessions === undefined) this.liveSessions.set(sub, sessions = new Map())
     sessions.set(entry.sid, Object.freeze({ ...entry }))
     if (sessions.size <= max) return NONE
@@ -152,7 +150,7 @@ export class MemoryRegistry implements MemorySessionRegistry, Lodger {
     for (const maps of [this.liveSessions, this.endedSessions] as Array<Map<string, Map<string, { readonly expiresAt: number }>>>) {
       const map = maps.get(sub)
       if (map === undefined) continue
-      this.count -= dropExpired(map, now)
+      this.count -= removeExpired(map, now)
       if (map.size === 0) maps.delete(sub)
     }
   }
